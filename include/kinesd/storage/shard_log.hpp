@@ -1,0 +1,163 @@
+#pragma once
+// The storage contract of one shard: an append-only log of records ordered by sequence number.
+// The shard layer (src/shard) talks only to this interface; segment_log is the implementation
+// on disk. Another backend (memory, object store) could replace it without touching shard/.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "kinesd/common/clock.hpp"
+#include "kinesd/common/uint128.hpp"
+
+namespace kinesd::storage {
+
+// Sequence numbers are opaque 128-bit ordering keys to storage: strictly increasing within a log.
+using seqno = uint128;
+
+// Errors storage reports as values (a torn tail or a full disk is not an exception).
+enum class storage_errc {
+    io_error = 1,       // a read/write/fsync failed (errno is logged where it happened)
+    no_space,           // ENOSPC or EDQUOT: the batch was not written
+    corrupt_segment,    // a sealed segment failed validation; its rest is quarantined
+    closed,             // the log was closed or removed
+};
+const std::error_category& storage_category();
+std::error_code make_error_code(storage_errc e);
+
+// One stored record as a reader sees it. The views point into the log's memory (a mapped
+// segment) and stay valid only for the duration of the visitor call that receives them.
+struct record_view {
+    seqno seq = 0;
+    epoch_ms arrival_ms = 0;
+    std::string_view partition_key;
+    // 16 bytes, big-endian, when the producer gave an ExplicitHashKey; empty otherwise.
+    std::span<const std::byte> explicit_hash_key;
+    std::span<const std::byte> data;
+};
+
+// Frames for one append, built by the caller *outside* any lock: the record data is written
+// (e.g. base64-decoded) straight into the frame buffer, so it is copied once. Sequence numbers,
+// arrival time and checksums are stamped later by shard_log::append under the shard's lock.
+// Not thread-safe; reusable after clear().
+class append_batch {
+public:
+    // Adds a frame whose data will be data_capacity bytes at most, and returns the span the
+    // caller fills with the data. Call commit_data() before the next add() with the number of
+    // bytes actually written (<= data_capacity). explicit_hash_key: 16 bytes big-endian or empty.
+    std::span<std::byte> add(std::string_view partition_key,
+                             std::span<const std::byte> explicit_hash_key,
+                             std::size_t data_capacity);
+    void commit_data(std::size_t data_size);
+
+    // Convenience: add() + copy + commit_data().
+    void add_copy(std::string_view partition_key, std::span<const std::byte> explicit_hash_key,
+                  std::span<const std::byte> data);
+
+    std::size_t size() const { return frames_.size(); }
+    bool empty() const { return frames_.empty(); }
+    std::size_t byte_size() const { return buffer_.size(); }
+    void clear();
+
+    // For shard_log implementations: the encoded frames, contiguous, in order.
+    struct frame_ref {
+        std::size_t offset;  // start of the frame in buffer()
+        std::size_t length;  // whole frame, header included
+    };
+    std::span<std::byte> buffer() { return buffer_; }
+    std::span<const frame_ref> frames() const { return frames_; }
+
+private:
+    std::vector<std::byte> buffer_;
+    std::vector<frame_ref> frames_;
+    std::size_t open_frame_capacity_ = 0;  // data_capacity of the last add(), 0 when committed
+};
+
+// What a read() returns besides the visited records.
+struct read_result {
+    std::size_t records = 0;     // records visited
+    std::size_t data_bytes = 0;  // sum of their data sizes
+    seqno last_seq = 0;          // sequence number of the last visited record (0 if none)
+    // True when the read stopped because it reached the end of what is committed, not a limit.
+    bool reached_end = false;
+};
+
+struct read_request {
+    seqno after = 0;                 // visit records with seq > after (0: from the oldest)
+    epoch_ms min_arrival_ms = 0;     // skip records that arrived earlier (AT_TIMESTAMP, retention)
+    std::size_t max_records = 10000; // stop after this many
+    std::size_t max_bytes = 10 << 20;// stop before the sum of data sizes would exceed this
+                                     // (the first record is always visited if it exists)
+};
+
+using record_visitor = std::function<void(const record_view&)>;
+
+// Thread-safety: one writer at a time (append, sync, drop_older_than, remove: the caller holds
+// the shard's write lock); any number of concurrent readers (read, last_seq, ...), which never
+// wait for a write's I/O and never see a record before append() has returned for it.
+class shard_log {
+public:
+    virtual ~shard_log() = default;
+
+    // Stamps frame i of the batch with seqs[i] (strictly increasing, above last_seq()) and
+    // arrival_ms, and writes the whole batch. All or nothing: on error nothing of the batch
+    // becomes visible, and the log stays usable. Durable against a crash of the process once it
+    // returns (the bytes are in the file); fsync is the sync policy's business (sync()).
+    virtual std::error_code append(append_batch& batch, std::span<const seqno> seqs,
+                                   epoch_ms arrival_ms) = 0;
+
+    // Flushes written records to stable storage (fsync of the active segment).
+    virtual std::error_code sync() = 0;
+
+    // Visits records in sequence order, starting after req.after, using the sparse indexes to
+    // seek (by sequence number and by min_arrival_ms) instead of scanning from the start.
+    virtual read_result read(const read_request& req, const record_visitor& visit) const = 0;
+
+    // Sequence number / arrival time of the newest record, 0 when the log has never had one.
+    virtual seqno last_seq() const = 0;
+    virtual epoch_ms last_arrival_ms() const = 0;
+    // Sequence number of the oldest record still stored, nullopt when empty.
+    virtual std::optional<seqno> first_seq() const = 0;
+
+    virtual std::uint64_t disk_bytes() const = 0;
+
+    // Retention: deletes every whole segment whose newest record arrived before cutoff_ms.
+    // Returns the number of segments deleted. Never blocks readers (they keep their mapping).
+    virtual std::size_t drop_older_than(epoch_ms cutoff_ms) = 0;
+
+    // Deletes every file of the log; the object is unusable afterwards (appends: closed).
+    virtual void remove() = 0;
+};
+
+struct segment_log_options {
+    std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
+    std::uint64_t index_interval_bytes = 4096;  // one sparse index entry per this many bytes
+};
+
+// What recovery found and did when a log was opened; logged by the caller.
+struct recovery_report {
+    std::size_t segments = 0;
+    std::size_t records = 0;
+    std::uint64_t truncated_bytes = 0;  // torn / corrupt tail dropped from the active segment
+    std::size_t quarantined_segments = 0;
+    std::size_t rebuilt_indexes = 0;
+    std::vector<std::string> messages;  // one line per repair, for the log
+};
+
+// Opens (creating if needed) the segment log in dir, recovering it: validates the tail of the
+// active segment and truncates a torn or corrupt final frame, rebuilds missing or stale indexes.
+std::unique_ptr<shard_log> open_segment_log(const std::filesystem::path& dir,
+                                            const segment_log_options& options,
+                                            recovery_report& report);
+
+}  // namespace kinesd::storage
+
+template <>
+struct std::is_error_code_enum<kinesd::storage::storage_errc> : std::true_type {};

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, whatever kinesd needs to build and test that is not there yet.
+# Usage: scripts/setup-deps.sh [build|test]   (test adds the end-to-end clients)
+set -euo pipefail
+mode=${1:-build}
+need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev)
+if [[ $mode == test ]]; then
+    need+=(libgtest-dev python3 awscli)
+fi
+missing=()
+for pkg in "${need[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    echo "setup-deps: installing ${missing[*]}" >&2
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup-deps: missing packages and not root; run as root or install: ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [[ $mode == test ]]; then
+    # boto3 for the end-to-end tests: the preinstalled one if there is one, else Debian's.
+    if ! python3 -c 'import boto3' 2>/dev/null; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends python3-boto3
+    fi
+fi
