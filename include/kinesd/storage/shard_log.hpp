@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kinesd/common/clock.hpp"
@@ -43,6 +46,27 @@ struct record_view {
     std::span<const std::byte> data;
 };
 
+namespace detail {
+// A std::allocator whose value-initialization does nothing: append_batch grows its buffer by
+// the data capacity the caller is about to overwrite, and zeroing it first would be wasted work.
+template <class T>
+struct default_init_allocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = default_init_allocator<U>;
+    };
+    using std::allocator<T>::allocator;
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+}  // namespace detail
+
 // Frames for one append, built by the caller *outside* any lock: the record data is written
 // (e.g. base64-decoded) straight into the frame buffer, so it is copied once. Sequence numbers,
 // arrival time and checksums are stamped later by shard_log::append under the shard's lock.
@@ -52,14 +76,25 @@ public:
     // Adds a frame whose data will be data_capacity bytes at most, and returns the span the
     // caller fills with the data. Call commit_data() before the next add() with the number of
     // bytes actually written (<= data_capacity). explicit_hash_key: 16 bytes big-endian or empty.
+    // Throws std::length_error if the key exceeds 65535 bytes or the frame 1 GiB, and
+    // std::invalid_argument if explicit_hash_key is neither empty nor 16 bytes. A frame still
+    // open when add() or shard_log::append() is called is committed with its full capacity.
     std::span<std::byte> add(std::string_view partition_key,
                              std::span<const std::byte> explicit_hash_key,
                              std::size_t data_capacity);
     void commit_data(std::size_t data_size);
+    // Commits a frame left open by add() with its full data capacity; no-op otherwise.
+    // shard_log::append() calls it.
+    void finish();
 
     // Convenience: add() + copy + commit_data().
     void add_copy(std::string_view partition_key, std::span<const std::byte> explicit_hash_key,
                   std::span<const std::byte> data);
+
+    // Preallocates room for `frames` frames of `bytes` bytes in total (frame overhead included:
+    // 39 bytes + key + hash key per frame), so that building the batch does not reallocate and
+    // move data already written. Optional.
+    void reserve(std::size_t frames, std::size_t bytes);
 
     std::size_t size() const { return frames_.size(); }
     bool empty() const { return frames_.empty(); }
@@ -75,9 +110,14 @@ public:
     std::span<const frame_ref> frames() const { return frames_; }
 
 private:
-    std::vector<std::byte> buffer_;
+    void close_open_frame(std::size_t data_size);
+
+    std::vector<std::byte, detail::default_init_allocator<std::byte>> buffer_;
     std::vector<frame_ref> frames_;
     std::size_t open_frame_capacity_ = 0;  // data_capacity of the last add(), 0 when committed
+    bool frame_open_ = false;              // add() was called and commit_data() not yet
+    std::uint16_t open_key_len_ = 0;       // layout of the open frame, for commit_data()
+    std::uint8_t open_ehk_len_ = 0;
 };
 
 // What a read() returns besides the visited records.
@@ -139,6 +179,12 @@ public:
 struct segment_log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
     std::uint64_t index_interval_bytes = 4096;  // one sparse index entry per this many bytes
+    // Recovery at open normally reads, per segment, the frames at its first and last index
+    // entries and everything after the last one (docs/format.md); a bad frame between two good
+    // entries is then found by the first read that reaches it (which stops serving that segment
+    // there). true: CRC-check every frame of every segment at open (reads the whole log; a
+    // complete recovery_report).
+    bool verify_all_frames_on_open = false;
 };
 
 // What recovery found and did when a log was opened; logged by the caller.

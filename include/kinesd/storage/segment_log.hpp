@@ -1,0 +1,91 @@
+#pragma once
+// segment_log: the on-disk shard_log. A directory of segments (segment.hpp), the last of which
+// is active (appended to); the others are sealed. Format and recovery: docs/format.md.
+//
+// Readers take a snapshot of the segment list (a shared_ptr swapped under a mutex held only for
+// the swap or the copy, never during I/O) and keep it for the whole read, so retention and
+// remove() can delete files under a reader: the files are unlinked at once and unmapped when the
+// last reader lets go.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "kinesd/storage/segment.hpp"
+#include "kinesd/storage/shard_log.hpp"
+
+namespace kinesd::storage {
+
+class segment_log final : public shard_log {
+  public:
+    // See open_segment_log(). Throws std::system_error if dir cannot be created or opened, or
+    // if no active segment can be created in it.
+    static std::unique_ptr<segment_log> open(const std::filesystem::path& dir,
+                                             const segment_log_options& options,
+                                             recovery_report& report);
+    ~segment_log() override;
+
+    // Appends as shard_log::append. Also returns std::errc::invalid_argument (nothing written)
+    // when seqs.size() != batch.size() or the seqs are not strictly increasing above
+    // last_seq(). An arrival_ms below last_arrival_ms() is raised to it, so that arrival times
+    // stay non-decreasing (the time index relies on it).
+    std::error_code append(append_batch& batch, std::span<const seqno> seqs,
+                           epoch_ms arrival_ms) override;
+    std::error_code sync() override;
+    read_result read(const read_request& req, const record_visitor& visit) const override;
+    seqno last_seq() const override;
+    epoch_ms last_arrival_ms() const override;
+    std::optional<seqno> first_seq() const override;
+    // Bytes of segment and index files, quarantined bytes included.
+    std::uint64_t disk_bytes() const override;
+    std::size_t drop_older_than(epoch_ms cutoff_ms) override;
+    void remove() override;
+
+    // --- Diagnostics and tests ----------------------------------------------------------------
+    struct read_stats {
+        std::size_t frames_decoded = 0;  // frames decoded (and CRC-checked), skipped ones too
+        std::size_t segments_visited = 0;
+    };
+    // read() that also counts its work (how far the index let it seek).
+    read_result read(const read_request& req, const record_visitor& visit, read_stats& stats) const;
+
+    using segment_list = std::vector<std::shared_ptr<segment>>;
+    std::shared_ptr<const segment_list> segments() const;
+
+  private:
+    segment_log(std::filesystem::path dir, const segment_log_options& options, int dir_fd);
+
+    void publish(std::shared_ptr<const segment_list> list);
+    // Makes a new active segment able to hold `bytes`, sealing (or, if empty, deleting) the
+    // current one.
+    std::error_code roll(std::uint64_t bytes);
+    void set_last(seqno seq, epoch_ms arrival_ms);
+
+    const std::filesystem::path dir_;
+    const segment_log_options options_;
+    int dir_fd_ = -1;  // for fsync of the directory after creating segment files
+
+    // The segment list readers snapshot; the writer replaces it (copy on write) under the mutex.
+    mutable std::mutex list_mutex_;
+    std::shared_ptr<const segment_list> list_;
+
+    // last_seq / last_arrival_ms, readable at any time: a seqlock (the writer bumps version_ to
+    // odd, stores, bumps it to even; readers retry while it is odd or changed).
+    std::atomic<std::uint64_t> version_{0};
+    std::atomic<std::uint64_t> last_seq_lo_{0};
+    std::atomic<std::uint64_t> last_seq_hi_{0};
+    std::atomic<epoch_ms> last_arrival_ms_{0};
+
+    std::atomic<std::uint64_t> disk_bytes_{0};
+    std::atomic<bool> closed_{false};
+
+    // Writer state.
+    segment_list unsynced_;   // sealed segments whose files were not fsynced yet
+    bool dir_dirty_ = false;  // segment files were created since the last sync()
+};
+
+}  // namespace kinesd::storage

@@ -1,0 +1,363 @@
+#include "kinesd/storage/segment_log.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <set>
+
+#include "kinesd/storage/record_frame.hpp"
+
+namespace kinesd::storage {
+
+namespace fs = std::filesystem;
+
+segment_log::segment_log(fs::path dir, const segment_log_options& options, int dir_fd)
+    : dir_(std::move(dir)), options_(options), dir_fd_(dir_fd) {
+    list_ = std::make_shared<const segment_list>();
+}
+
+segment_log::~segment_log() {
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+}
+
+std::unique_ptr<shard_log> open_segment_log(const fs::path& dir, const segment_log_options& options,
+                                            recovery_report& report) {
+    return segment_log::open(dir, options, report);
+}
+
+std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
+                                               const segment_log_options& options,
+                                               recovery_report& report) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::system_error(ec, fmt::format("cannot create {}", dir.string()));
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
+        throw std::system_error(errno, std::system_category(),
+                                fmt::format("cannot open {}", dir.string()));
+    std::unique_ptr<segment_log> log(new segment_log(dir, options, dir_fd));
+
+    // Segment and index files by ordinal; anything else in the directory is left alone.
+    std::set<std::uint64_t> segment_ordinals, index_ordinals;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (auto o = parse_file_ordinal(name, ".seg")) {
+            segment_ordinals.insert(*o);
+        } else if (auto o = parse_file_ordinal(name, ".idx")) {
+            index_ordinals.insert(*o);
+        }
+    }
+    if (ec) throw std::system_error(ec, fmt::format("cannot list {}", dir.string()));
+
+    report = recovery_report{};
+    for (const std::uint64_t ordinal : index_ordinals) {
+        if (segment_ordinals.contains(ordinal)) continue;
+        // An index whose segment is gone (retention or a roll stopped halfway).
+        fs::remove(dir / index_file_name(ordinal), ec);
+        report.messages.push_back(
+            fmt::format("{}: removed, its segment is gone", index_file_name(ordinal)));
+    }
+
+    segment_list list;
+    seqno floor_seq = 0;
+    epoch_ms floor_arrival = std::numeric_limits<epoch_ms>::min();
+    std::uint64_t max_ordinal = 0;
+    bool last_failed = false;
+    for (auto it = segment_ordinals.begin(); it != segment_ordinals.end(); ++it) {
+        const std::uint64_t ordinal = *it;
+        max_ordinal = std::max(max_ordinal, ordinal);
+        const bool last = std::next(it) == segment_ordinals.end();
+        segment_open_params params;
+        params.mode = last ? segment_mode::active : segment_mode::sealed;
+        params.capacity = options.segment_bytes;
+        params.index_interval_bytes = options.index_interval_bytes;
+        params.verify_all_frames = options.verify_all_frames_on_open;
+        params.floor_seq = floor_seq;
+        params.floor_arrival_ms = floor_arrival;
+        segment_recovery rec;
+        const std::string name = segment_file_name(ordinal);
+        auto seg = segment::open(dir, ordinal, params, rec, ec);
+        if (!seg) {
+            ++report.quarantined_segments;
+            report.messages.push_back(
+                fmt::format("{}: cannot open ({}); ignored", name, ec.message()));
+            last_failed = last;
+            continue;
+        }
+        report.records += rec.records;
+        if (rec.truncated_bytes > 0) {
+            report.truncated_bytes += rec.truncated_bytes;
+            report.messages.push_back(fmt::format("{}: {} at offset {}; truncated {} bytes", name,
+                                                  to_string(rec.stop), rec.valid_bytes,
+                                                  rec.truncated_bytes));
+        }
+        if (rec.quarantined) {
+            ++report.quarantined_segments;
+            report.messages.push_back(fmt::format(
+                "{}: {} at offset {}; the {} bytes from there on are quarantined", name,
+                to_string(rec.stop), rec.valid_bytes, rec.file_bytes - rec.valid_bytes));
+        }
+        if (rec.index_rebuilt) {
+            ++report.rebuilt_indexes;
+            report.messages.push_back(fmt::format("{}: index {}; rebuilt ({} entries)",
+                                                  index_file_name(ordinal), rec.index_problem,
+                                                  seg->index().size()));
+        }
+        if (seg->records() > 0) {
+            floor_seq = seg->last_seq();
+            floor_arrival = seg->last_arrival_ms();
+        }
+        list.push_back(std::move(seg));
+    }
+
+    if (list.empty() || last_failed) {
+        auto seg = segment::create(dir, max_ordinal + 1, options.segment_bytes,
+                                   options.index_interval_bytes, ec);
+        if (!seg)
+            throw std::system_error(ec, fmt::format("cannot create a segment in {}", dir.string()));
+        list.push_back(std::move(seg));
+        log->dir_dirty_ = true;
+    }
+    report.segments = list.size();
+
+    std::uint64_t bytes = 0;
+    for (const auto& s : list) bytes += s->disk_bytes();
+    log->disk_bytes_.store(bytes, std::memory_order_relaxed);
+    if (floor_seq != 0) log->set_last(floor_seq, floor_arrival);
+    log->publish(std::make_shared<const segment_list>(std::move(list)));
+    return log;
+}
+
+void segment_log::publish(std::shared_ptr<const segment_list> list) {
+    std::lock_guard lock(list_mutex_);
+    list_ = std::move(list);
+}
+
+std::shared_ptr<const segment_log::segment_list> segment_log::segments() const {
+    std::lock_guard lock(list_mutex_);
+    return list_;
+}
+
+void segment_log::set_last(seqno seq, epoch_ms arrival_ms) {
+    const std::uint64_t v = version_.load(std::memory_order_relaxed);
+    version_.store(v + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    last_seq_lo_.store(static_cast<std::uint64_t>(seq), std::memory_order_relaxed);
+    last_seq_hi_.store(static_cast<std::uint64_t>(seq >> 64), std::memory_order_relaxed);
+    last_arrival_ms_.store(arrival_ms, std::memory_order_relaxed);
+    version_.store(v + 2, std::memory_order_release);
+}
+
+seqno segment_log::last_seq() const {
+    for (;;) {
+        const std::uint64_t v1 = version_.load(std::memory_order_acquire);
+        const std::uint64_t lo = last_seq_lo_.load(std::memory_order_relaxed);
+        const std::uint64_t hi = last_seq_hi_.load(std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if ((v1 & 1) == 0 && version_.load(std::memory_order_relaxed) == v1)
+            return seqno{hi} << 64 | lo;
+    }
+}
+
+epoch_ms segment_log::last_arrival_ms() const {
+    return last_arrival_ms_.load(std::memory_order_acquire);  // one word: no seqlock needed
+}
+
+std::optional<seqno> segment_log::first_seq() const {
+    const auto list = segments();
+    for (const auto& s : *list)
+        if (!s->readable().empty()) return s->index()[0].seq;  // entries precede commits
+    return std::nullopt;
+}
+
+std::uint64_t segment_log::disk_bytes() const {
+    return disk_bytes_.load(std::memory_order_relaxed);
+}
+
+std::error_code segment_log::roll(std::uint64_t bytes) {
+    const auto& old = list_->back();
+    std::error_code ec;
+    auto fresh = segment::create(dir_, old->ordinal() + 1,
+                                 std::max<std::uint64_t>(options_.segment_bytes, bytes),
+                                 options_.index_interval_bytes, ec);
+    if (!fresh) return storage_error_from_errno(ec.value());
+    auto next = std::make_shared<segment_list>(*list_);
+    if (old->size() == 0) {
+        // Empty and too small for the batch: replace it rather than keep an empty segment.
+        next->pop_back();
+        old->seal();
+        old->unlink_files();
+        old->close_file();
+    } else {
+        old->seal();
+        unsynced_.push_back(old);
+    }
+    next->push_back(std::move(fresh));
+    std::uint64_t total = 0;
+    for (const auto& s : *next) total += s->disk_bytes();
+    disk_bytes_.store(total, std::memory_order_relaxed);
+    publish(std::move(next));
+    dir_dirty_ = true;
+    return {};
+}
+
+std::error_code segment_log::append(append_batch& batch, std::span<const seqno> seqs,
+                                    epoch_ms arrival_ms) {
+    if (closed_.load(std::memory_order_relaxed)) return make_error_code(storage_errc::closed);
+    batch.finish();
+    const std::size_t n = batch.size();
+    if (seqs.size() != n) return std::make_error_code(std::errc::invalid_argument);
+    if (n == 0) return {};
+    const seqno last = last_seq();
+    seqno prev = last;
+    for (const seqno s : seqs) {
+        if (s <= prev) return std::make_error_code(std::errc::invalid_argument);
+        prev = s;
+    }
+    if (last != 0) arrival_ms = std::max(arrival_ms, last_arrival_ms());
+
+    // Stamp in place: the batch buffer is what gets written.
+    const std::span<std::byte> buf = batch.buffer();
+    const auto frames = batch.frames();
+    for (std::size_t i = 0; i < n; ++i)
+        stamp_frame(buf.subspan(frames[i].offset, frames[i].length), seqs[i], arrival_ms);
+
+    const std::uint64_t total = buf.size();
+    {
+        const auto& active = list_->back();
+        const bool roll_needed =
+            active->read_quarantined() ||
+            (active->size() > 0 && active->size() + total > options_.segment_bytes) ||
+            active->size() + total > active->capacity();
+        if (roll_needed)
+            if (auto ec = roll(total)) return ec;
+    }
+    const auto& active = list_->back();
+    const std::uint64_t before = active->disk_bytes();
+    if (auto ec = active->append(buf, frames, seqs, arrival_ms)) return ec;
+    disk_bytes_.fetch_add(active->disk_bytes() - before, std::memory_order_relaxed);
+    set_last(seqs.back(), arrival_ms);
+    return {};
+}
+
+std::error_code segment_log::sync() {
+    if (closed_.load(std::memory_order_relaxed)) return make_error_code(storage_errc::closed);
+    while (!unsynced_.empty()) {
+        if (auto ec = unsynced_.back()->sync()) return ec;
+        unsynced_.back()->close_file();
+        unsynced_.pop_back();
+    }
+    if (auto ec = list_->back()->sync()) return ec;
+    if (dir_dirty_) {
+        if (::fsync(dir_fd_) != 0) return make_error_code(storage_errc::io_error);
+        dir_dirty_ = false;
+    }
+    return {};
+}
+
+read_result segment_log::read(const read_request& req, const record_visitor& visit) const {
+    read_stats stats;
+    return read(req, visit, stats);
+}
+
+read_result segment_log::read(const read_request& req, const record_visitor& visit,
+                              read_stats& stats) const {
+    read_result result;
+    const auto list = segments();  // held until the end: the mappings stay valid
+    const segment_list& segs = *list;
+
+    // The segment holding the first wanted record: the last one whose first record is not past
+    // the start by seq, and likewise by arrival time; the later of the two.
+    const auto by_seq = std::partition_point(
+        segs.begin(), segs.end(), [&](const auto& s) { return s->search_seq() <= req.after; });
+    const auto by_time = std::partition_point(segs.begin(), segs.end(), [&](const auto& s) {
+        return s->search_arrival_ms() < req.min_arrival_ms;
+    });
+    const auto from_seq = by_seq == segs.begin() ? 0 : (by_seq - segs.begin()) - 1;
+    const auto from_time = by_time == segs.begin() ? 0 : (by_time - segs.begin()) - 1;
+
+    for (auto i = static_cast<std::size_t>(std::max(from_seq, from_time)); i < segs.size(); ++i) {
+        const segment& seg = *segs[i];
+        const std::span<const std::byte> bytes = seg.readable();
+        std::size_t off = static_cast<std::size_t>(seg.index().seek(req.after, req.min_arrival_ms));
+        ++stats.segments_visited;
+        while (off < bytes.size()) {
+            record_view v;
+            std::size_t used = 0;
+            const frame_status st = decode_frame(bytes.subspan(off), v, used);
+            ++stats.frames_decoded;
+            if (st != frame_status::ok) {
+                // Committed bytes that do not decode: the file changed under us. Serve nothing
+                // from here on in this segment, now or later, and go on with the next one.
+                seg.quarantine_from(off);
+                break;
+            }
+            off += used;
+            if (v.seq <= req.after || v.arrival_ms < req.min_arrival_ms) continue;
+            if (result.records > 0 && (result.records >= req.max_records ||
+                                       result.data_bytes + v.data.size() > req.max_bytes))
+                return result;  // a limit, with this record still to read
+            if (req.max_records == 0) return result;
+            visit(v);
+            ++result.records;
+            result.data_bytes += v.data.size();
+            result.last_seq = v.seq;
+            if (result.records >= req.max_records) {
+                // Stop without decoding further; the end is reached if nothing follows.
+                bool more = off < bytes.size();
+                for (std::size_t j = i + 1; !more && j < segs.size(); ++j)
+                    more = !segs[j]->readable().empty();
+                result.reached_end = !more;
+                return result;
+            }
+        }
+    }
+    result.reached_end = true;
+    return result;
+}
+
+std::size_t segment_log::drop_older_than(epoch_ms cutoff_ms) {
+    if (closed_.load(std::memory_order_relaxed)) return 0;
+    const auto list = list_;
+    // Arrival times never decrease along the log, so the droppable segments are a prefix.
+    // The active (last) segment always stays.
+    std::size_t k = 0;
+    while (k + 1 < list->size() &&
+           ((*list)[k]->records() == 0 || (*list)[k]->last_arrival_ms() < cutoff_ms))
+        ++k;
+    if (k == 0) return 0;
+    auto next =
+        std::make_shared<segment_list>(list->begin() + static_cast<std::ptrdiff_t>(k), list->end());
+    std::uint64_t total = 0;
+    for (const auto& s : *next) total += s->disk_bytes();
+    publish(std::move(next));  // from here on no new reader sees the dropped segments
+    disk_bytes_.store(total, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < k; ++i) {
+        const auto& s = (*list)[i];
+        s->unlink_files();  // readers that hold it keep their mapping until they let go
+        s->close_file();
+        std::erase(unsynced_, s);
+    }
+    return k;
+}
+
+void segment_log::remove() {
+    if (closed_.exchange(true)) return;
+    const auto list = list_;
+    publish(std::make_shared<const segment_list>());
+    for (const auto& s : *list) {
+        s->seal();
+        s->unlink_files();
+        s->close_file();
+    }
+    unsynced_.clear();
+    disk_bytes_.store(0, std::memory_order_relaxed);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);  // best effort: the log is unusable either way
+}
+
+}  // namespace kinesd::storage
