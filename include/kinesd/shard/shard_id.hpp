@@ -14,7 +14,7 @@ struct shard_id {
 
     // Accepts the forms AWS accepts: "shardId-000000000001", "shardId-1", "1", and any
     // "<prefix>-<digits>" (the digits after the last '-'). nullopt when no index can be read
-    // (no trailing digits, or an index above 2^32-1).
+    // (no trailing digits, or an index above 2^31-1, the largest AWS accepts).
     static std::optional<shard_id> parse(std::string_view text);
 
     friend auto operator<=>(const shard_id&, const shard_id&) = default;
