@@ -27,7 +27,7 @@ struct api_error : std::runtime_error {
         return {"InvalidArgumentException", message};
     }
     static api_error unknown_operation() {
-        return {"UnknownOperationException", ""};
+        return {"UnknownOperationException", "The operation is not supported by this service."};
     }
     static api_error stream_not_found(std::string_view name, std::string_view account) {
         return {"ResourceNotFoundException",
@@ -37,7 +37,13 @@ struct api_error : std::runtime_error {
         return {"ResourceInUseException",
                 fmt::format("Stream {} under account {} already exists.", name, account)};
     }
-    static api_error internal_failure() { return {"InternalFailure", "", 500}; }
+    static api_error internal_failure() { return {"InternalFailure", "Internal service failure.", 500}; }
+    static api_error shard_not_found(std::string_view shard, std::string_view name,
+                                     std::string_view account) {
+        return {"ResourceNotFoundException",
+                fmt::format("Shard {} in stream {} under account {} does not exist", shard, name,
+                            account)};
+    }
 };
 
 // Maps a storage error code to what the client sees (a 500 InternalFailure for faults).

@@ -1,0 +1,38 @@
+#pragma once
+// The one entry point from http/ into the API: an operation name and its body in, a response
+// body out. Transport-independent, so HTTP/1.1 and (later) HTTP/2 share it.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "kinesd/common/clock.hpp"
+
+namespace kinesd {
+class stream_registry;
+struct config;
+}  // namespace kinesd
+
+namespace kinesd::api {
+
+// Everything a handler may use. Lives for one request; not shared between threads.
+struct context {
+    const config& cfg;
+    stream_registry& streams;
+    const clock& time;
+    std::string_view account;  // the caller's account (from --account-id)
+    std::string_view region;   // from the SigV4 credential scope, else --region
+    std::string_view request_id;
+};
+
+using handler = std::string (*)(context&, const nlohmann::json& request);
+
+// The handler of an operation, nullptr when the operation does not exist.
+handler find_handler(std::string_view operation);
+
+// Decodes the body, validates it against the API model and runs the operation's handler.
+// Returns the response body (JSON). Throws api_error for every client error; any other
+// exception is a fault for the caller to turn into InternalFailure.
+std::string dispatch(context& ctx, std::string_view operation, std::string_view body);
+
+}  // namespace kinesd::api

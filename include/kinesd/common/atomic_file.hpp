@@ -1,0 +1,15 @@
+#pragma once
+// Crash-safe file replacement: write a temp file, fsync it, rename it over the target, fsync the
+// directory. After a crash the target holds either the old or the new contents, never a mix.
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+namespace kinesd {
+
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+
+// fsync of a directory, so that a rename or unlink in it is durable.
+std::error_code sync_directory(const std::filesystem::path& dir);
+
+}  // namespace kinesd

@@ -1,0 +1,59 @@
+#pragma once
+// Server configuration. Every setting has one entry in option_table(): a flag `--name`, an
+// environment variable `KINESD_<NAME>` and a key "name" in the JSON file given by --config.
+// Precedence: flag > environment > config file > default.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kinesd {
+
+struct config {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 4567;
+    std::filesystem::path data_dir = "./data";
+    std::string region = "us-east-1";
+    std::string account_id = "000000000000";
+    std::string log_level = "info";
+    unsigned threads = 0;  // HTTP worker threads; 0: one per core
+    std::uint32_t shard_limit = 500;
+    std::int64_t create_stream_ms = 0;  // how long a new stream stays CREATING
+    std::int64_t delete_stream_ms = 0;  // how long a deleted stream stays DELETING
+    std::int64_t update_stream_ms = 0;  // how long an updated stream stays UPDATING
+    std::uint64_t max_request_bytes = 32ull << 20;  // request bodies above are refused unread
+    std::uint64_t segment_bytes = 64ull << 20;      // segment files roll past this size
+};
+
+// A bad flag, environment variable or config file value. what() is one line for the user.
+struct config_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct option_spec {
+    std::string name;           // flag without dashes, JSON key: "data-dir"
+    std::string value_name;     // for --help: "DIR"
+    std::string help;           // one line
+    std::string default_text;   // the default, as the user would write it
+    std::function<void(config&, const std::string&)> apply;  // throws config_error
+    std::string env_name() const;  // "KINESD_DATA_DIR"
+};
+
+const std::vector<option_spec>& option_table();
+
+struct parsed_command_line {
+    config cfg;
+    bool show_help = false;
+    bool show_version = false;
+};
+
+// Reads defaults, then the --config file, then the environment (getenv), then the flags.
+// Throws config_error on an unknown flag, a missing value, or a value that does not parse.
+parsed_command_line load_config(int argc, const char* const* argv,
+                                const std::function<const char*(const char*)>& getenv_fn);
+
+std::string help_text();
+
+}  // namespace kinesd

@@ -1,0 +1,146 @@
+#pragma once
+// A stream and its shards. The data path (routing, appends, reads) only reads lock-free
+// snapshots (shard_table) and atomics, and takes the one shard's write lock for an append; the
+// control plane changes a stream under its metadata lock and persists it atomically.
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kinesd/common/clock.hpp"
+#include "kinesd/shard/hash_key.hpp"
+#include "kinesd/shard/shard_id.hpp"
+#include "kinesd/storage/shard_log.hpp"
+
+namespace kinesd {
+
+enum class stream_status { creating, deleting, active, updating };
+enum class stream_mode { provisioned, on_demand };
+
+// Lineage and range of a shard. Immutable once the shard exists, except ending_seq, which is
+// set once when the shard is closed (resharding).
+struct shard_info {
+    shard_id id;
+    hash_range range;
+    std::optional<shard_id> parent;
+    std::optional<shard_id> adjacent_parent;
+    uint128 starting_seq = 0;
+    std::optional<uint128> ending_seq;
+    epoch_ms created_ms = 0;
+};
+
+// One shard with its log. Thread-safety: append() serializes on the shard's own write lock;
+// readers use log() concurrently and never wait for a write.
+class shard {
+public:
+    shard(shard_info info, std::unique_ptr<storage::shard_log> log);
+
+    const shard_info& info() const { return info_; }
+    const storage::shard_log& log() const { return *log_; }
+
+    // Stamps and writes `batch` (the records of one request routed to this shard) as one unit.
+    // Arrival time = max(now, previous arrival) so arrival times never decrease within a shard;
+    // sequence numbers strictly increase and exceed `ordering_floor` (0: none), which must be a
+    // number of this shard. Fills seqs_out (batch.size() entries). On error nothing is visible.
+    std::error_code append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
+                           std::span<uint128> seqs_out, epoch_ms& arrival_out);
+
+    // Deletes the shard's files (stream deletion). No append may run concurrently.
+    void remove_files();
+
+private:
+    shard_info info_;
+    std::mutex write_mu_;
+    std::unique_ptr<storage::shard_log> log_;
+    epoch_ms last_arrival_ms_ = 0;  // guarded by write_mu_
+    std::vector<storage::seqno> seq_scratch_;  // guarded by write_mu_
+};
+
+// An immutable snapshot of a stream's shards, swapped whole when resharding changes them.
+struct shard_table {
+    std::vector<std::shared_ptr<shard>> all;  // every shard, ordered by index
+    std::vector<shard*> open;                 // open shards, ordered by hash range start
+
+    // The open shard whose range holds `hash`. Never null when the open shards cover the space.
+    shard* route(uint128 hash) const;
+    shard* find(std::uint32_t index) const;
+};
+
+// What the control plane persists for a stream (meta.json), apart from its identity.
+struct stream_settings {
+    stream_status status = stream_status::active;
+    epoch_ms status_until_ms = 0;  // when a CREATING/UPDATING/DELETING state ends
+    stream_mode mode = stream_mode::provisioned;
+    int retention_hours = 24;
+    std::uint32_t next_shard_index = 0;
+    std::vector<shard_info> shards;
+    nlohmann::json extra = nlohmann::json::object();  // tags, encryption, ...: later issues
+};
+
+class stream {
+public:
+    stream(std::string account, std::string region, std::string name, std::uint64_t uid,
+           epoch_ms created_ms, std::filesystem::path dir);
+
+    const std::string account;
+    const std::string region;
+    const std::string name;
+    const std::uint64_t uid;  // incarnation: a recreated stream of the same name has a new one
+    const epoch_ms created_ms;
+    const std::filesystem::path dir;
+    const std::string arn;
+
+    // Lock-free; the status after applying any transition that is due at `now`. A stream past
+    // its DELETING time reports deleting; the registry drops it.
+    stream_status status(epoch_ms now) const;
+    bool writable(epoch_ms now) const {
+        auto s = status(now);
+        return s == stream_status::active || s == stream_status::updating;
+    }
+    bool deletion_due(epoch_ms now) const;
+    int retention_hours() const { return retention_hours_.load(std::memory_order_relaxed); }
+    // Largest record (data plus partition key) the stream accepts, in bytes.
+    std::size_t max_record_bytes() const { return max_record_bytes_.load(std::memory_order_relaxed); }
+    std::shared_ptr<const shard_table> shards() const { return shards_.load(); }
+
+    // A consistent copy of the persisted settings, for Describe*.
+    stream_settings settings() const;
+
+    // Control plane: applies `mutate` to the settings under the metadata lock, persists them
+    // atomically, then publishes them (status, retention, shard table). If persisting fails the
+    // change is not applied and the error is returned.
+    std::error_code update(const std::function<void(stream_settings&)>& mutate);
+
+    // Installs settings and shards loaded from disk or made by CreateStream, without persisting.
+    void install(stream_settings settings, std::vector<std::shared_ptr<shard>> shards);
+    std::error_code persist() const;
+
+    nlohmann::json to_json() const;  // meta.json contents (identity + settings)
+
+    // Reads meta.json contents back; throws std::runtime_error when malformed.
+    static std::pair<std::shared_ptr<stream>, stream_settings> from_json(
+        const nlohmann::json& doc, const std::filesystem::path& dir);
+
+private:
+    nlohmann::json to_json(const stream_settings& settings) const;
+    void publish(const stream_settings& s);
+
+    mutable std::mutex meta_mu_;
+    stream_settings settings_;  // guarded by meta_mu_
+    std::vector<std::shared_ptr<shard>> shard_objects_;  // guarded by meta_mu_, by index
+
+    std::atomic<int> status_{static_cast<int>(stream_status::active)};
+    std::atomic<epoch_ms> status_until_ms_{0};
+    std::atomic<int> retention_hours_{24};
+    std::atomic<std::size_t> max_record_bytes_{1 << 20};
+    std::atomic<std::shared_ptr<const shard_table>> shards_;
+};
+
+}  // namespace kinesd

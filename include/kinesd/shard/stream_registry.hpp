@@ -1,0 +1,103 @@
+#pragma once
+// All streams of the server, by (account, region, name), and their life cycle: create, recover
+// from disk, delete. Lookups on the data path are lock-free (a copy-on-write map); changes are
+// serialized by one control-plane mutex and are durable when they return.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "kinesd/common/clock.hpp"
+#include "kinesd/shard/shard_iterator.hpp"
+#include "kinesd/shard/stream.hpp"
+
+namespace kinesd {
+
+struct registry_options {
+    std::filesystem::path data_dir = "./data";
+    std::uint32_t shard_limit = 500;          // open shards per account and region
+    std::int64_t create_stream_ms = 0;
+    std::int64_t delete_stream_ms = 0;
+    std::int64_t update_stream_ms = 0;
+    storage::segment_log_options segments;
+};
+
+struct stream_key {
+    std::string_view account, region, name;
+    friend auto operator<=>(const stream_key&, const stream_key&) = default;
+};
+
+struct create_stream_request {
+    std::string account, region, name;
+    std::uint32_t shard_count = 1;
+    stream_mode mode = stream_mode::provisioned;
+    nlohmann::json extra = nlohmann::json::object();
+};
+
+class stream_registry {
+public:
+    // Opens data_dir (creating it), loads the iterator key and recovers every stream.
+    // Throws std::runtime_error if the data dir cannot be used.
+    stream_registry(registry_options options, const clock& clk);
+    ~stream_registry();
+
+    // nullptr when there is no such stream (or its deletion is done). Lock-free.
+    std::shared_ptr<stream> find(const stream_key& key) const;
+
+    // Streams of one account and region, ordered by name.
+    std::vector<std::shared_ptr<stream>> list(std::string_view account, std::string_view region) const;
+
+    // Throws api_error: ResourceInUseException (exists), LimitExceededException (shard limit),
+    // InternalFailure (disk).
+    std::shared_ptr<stream> create(const create_stream_request& request);
+
+    // Starts deleting the stream (DELETING for delete_stream_ms, then gone). Throws
+    // ResourceNotFoundException when absent.
+    void remove(const stream_key& key);
+
+    // Open shards of an account and region, counted against shard_limit.
+    std::uint32_t open_shard_count(std::string_view account, std::string_view region) const;
+
+    const iterator_codec& iterators() const { return *iterators_; }
+    const registry_options& options() const { return options_; }
+    const clock& time() const { return clock_; }
+    std::size_t stream_count() const;
+
+private:
+    struct key_less {
+        using is_transparent = void;
+        static stream_key view(const std::tuple<std::string, std::string, std::string>& k) {
+            return {std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+        }
+        bool operator()(const auto& a, const auto& b) const { return as_view(a) < as_view(b); }
+        static stream_key as_view(const stream_key& k) { return k; }
+        static stream_key as_view(const std::tuple<std::string, std::string, std::string>& k) {
+            return view(k);
+        }
+    };
+    using stream_map =
+        std::map<std::tuple<std::string, std::string, std::string>, std::shared_ptr<stream>, key_less>;
+
+    void recover();
+    void finish_deletions_due();  // drops streams whose DELETING time has passed
+    void drop_files(const std::shared_ptr<stream>& s);
+    std::shared_ptr<stream_map> copy_map() const;
+
+    registry_options options_;
+    const clock& clock_;
+    std::unique_ptr<iterator_codec> iterators_;
+    mutable std::mutex control_mu_;  // serializes changes to the map
+    std::atomic<std::shared_ptr<const stream_map>> streams_;
+};
+
+// Opens the log of one shard of a stream directory (recovering it) and logs what recovery did.
+std::unique_ptr<storage::shard_log> open_shard_log(const std::filesystem::path& stream_dir,
+                                                   const shard_id& id,
+                                                   const storage::segment_log_options& options);
+
+}  // namespace kinesd

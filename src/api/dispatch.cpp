@@ -1,0 +1,45 @@
+#include "kinesd/api/dispatch.hpp"
+
+#include <unordered_map>
+
+#include "kinesd/api/error.hpp"
+#include "kinesd/api/handlers.hpp"
+#include "kinesd/api/model.hpp"
+
+namespace kinesd::api {
+namespace {
+
+const std::unordered_map<std::string_view, handler> operations = {
+    {"CreateStream", streams::create_stream},
+    {"DeleteStream", streams::delete_stream},
+    {"DescribeStream", streams::describe_stream},
+    {"DescribeStreamSummary", streams::describe_stream_summary},
+    {"ListStreams", streams::list_streams},
+    {"ListShards", shards::list_shards},
+    {"PutRecord", records::put_record},
+    {"PutRecords", records::put_records},
+    {"GetShardIterator", records::get_shard_iterator},
+    {"GetRecords", records::get_records},
+};
+
+}  // namespace
+
+handler find_handler(std::string_view operation) {
+    auto it = operations.find(operation);
+    return it == operations.end() ? nullptr : it->second;
+}
+
+std::string dispatch(context& ctx, std::string_view operation, std::string_view body) {
+    const auto& model = api_model::instance();
+    handler h = find_handler(operation);
+    if (!h || !model.has_operation(operation)) throw api_error::unknown_operation();
+    // One parse per request; the handlers read members from this document.
+    // An empty body is not JSON: AWS answers SerializationException, as for any non-object.
+    nlohmann::json request = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object())
+        throw api_error::serialization("Start of structure or map found where not expected.");
+    model.validate_input(operation, request);
+    return h(ctx, request);
+}
+
+}  // namespace kinesd::api

@@ -1,0 +1,161 @@
+#include "kinesd/api/request.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kinesd/api/error.hpp"
+#include "kinesd/shard/stream_registry.hpp"
+
+namespace kinesd::api {
+
+std::optional<std::string_view> string_member(const json& req, const char* name) {
+    auto it = req.find(name);
+    if (it == req.end() || !it->is_string()) return std::nullopt;
+    const auto& s = it->get_ref<const std::string&>();
+    return std::string_view(s);
+}
+
+std::optional<std::int64_t> int_member(const json& req, const char* name) {
+    auto it = req.find(name);
+    if (it == req.end() || !it->is_number()) return std::nullopt;
+    // Coral floors fractions and clamps to the Java int range; validation accepted those.
+    constexpr double lo = -2147483648.0, hi = 2147483647.0;
+    if (it->is_number_float()) return static_cast<std::int64_t>(std::clamp(std::floor(it->get<double>()), lo, hi));
+    if (it->is_number_unsigned())
+        return static_cast<std::int64_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 2147483647u));
+    return std::clamp<std::int64_t>(it->get<std::int64_t>(), -2147483648LL, 2147483647LL);
+}
+
+std::optional<bool> bool_member(const json& req, const char* name) {
+    auto it = req.find(name);
+    if (it == req.end() || !it->is_boolean()) return std::nullopt;
+    return it->get<bool>();
+}
+
+std::optional<epoch_ms> timestamp_member(const json& req, const char* name) {
+    auto it = req.find(name);
+    if (it == req.end() || it->is_null()) return std::nullopt;
+    // Validation admits numbers only (epoch seconds, fractional allowed), as AWS does.
+    if (it->is_number()) return static_cast<epoch_ms>(std::llround(it->get<double>() * 1000.0));
+    return std::nullopt;
+}
+
+std::optional<stream_arn> parse_stream_arn(std::string_view arn) {
+    // arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
+    std::string_view parts[6];
+    std::string_view rest = arn;
+    for (int i = 0; i < 5; ++i) {
+        auto colon = rest.find(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        parts[i] = rest.substr(0, colon);
+        rest.remove_prefix(colon + 1);
+    }
+    parts[5] = rest;
+    if (parts[0] != "arn" || parts[2] != "kinesis") return std::nullopt;
+    constexpr std::string_view prefix = "stream/";
+    if (parts[5].substr(0, prefix.size()) != prefix) return std::nullopt;
+    auto name = parts[5].substr(prefix.size());
+    if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
+    return stream_arn{parts[3], parts[4], name};
+}
+
+std::string requested_stream_name(const json& req) {
+    if (auto name = string_member(req, "StreamName")) return std::string(*name);
+    if (auto arn = string_member(req, "StreamARN"))
+        if (auto parsed = parse_stream_arn(*arn)) return std::string(parsed->name);
+    return {};
+}
+
+std::shared_ptr<stream> resolve_stream(context& ctx, const json& req) {
+    auto name = string_member(req, "StreamName");
+    auto arn_text = string_member(req, "StreamARN");
+    std::string_view account = ctx.account, region = ctx.region;
+    if (arn_text) {
+        auto arn = parse_stream_arn(*arn_text);
+        if (!arn)
+            throw api_error::invalid_argument(fmt::format("Invalid StreamARN: {}", *arn_text));
+        if (name && *name != arn->name)
+            throw api_error::invalid_argument(fmt::format(
+                "StreamName {} and StreamARN {} do not refer to the same stream.", *name, *arn_text));
+        name = arn->name;
+        account = arn->account;
+        region = arn->region;
+    }
+    if (!name)
+        throw api_error::invalid_argument("Either StreamName or StreamARN must be provided.");
+    auto s = ctx.streams.find(stream_key{account, region, *name});
+    if (!s) throw api_error::stream_not_found(*name, account);
+    return s;
+}
+
+std::string_view status_name(stream_status s) {
+    switch (s) {
+        case stream_status::creating: return "CREATING";
+        case stream_status::deleting: return "DELETING";
+        case stream_status::active: return "ACTIVE";
+        case stream_status::updating: return "UPDATING";
+    }
+    return "ACTIVE";
+}
+
+std::string_view mode_name(stream_mode m) {
+    return m == stream_mode::on_demand ? "ON_DEMAND" : "PROVISIONED";
+}
+
+void append_epoch_seconds(std::string& out, epoch_ms ms) {
+    if (ms < 0) {
+        out += fmt::format("{}", static_cast<double>(ms) / 1000.0);
+        return;
+    }
+    fmt::format_to(std::back_inserter(out), "{}.{:03}", ms / 1000, ms % 1000);
+}
+
+json epoch_seconds(epoch_ms ms) {
+    std::string text;
+    append_epoch_seconds(text, ms);
+    return json::parse(text);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out.push_back('"');
+    std::size_t run_start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(s.data() + run_start, i - run_start);
+        run_start = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                out += "\\u00";
+                out.push_back(hex[c >> 4]);
+                out.push_back(hex[c & 15]);
+        }
+    }
+    out.append(s.data() + run_start, s.size() - run_start);
+    out.push_back('"');
+}
+
+json shard_json(const shard_info& info) {
+    json j;
+    j["ShardId"] = info.id.str();
+    if (info.parent) j["ParentShardId"] = info.parent->str();
+    if (info.adjacent_parent) j["AdjacentParentShardId"] = info.adjacent_parent->str();
+    j["HashKeyRange"] = {{"StartingHashKey", to_decimal(info.range.start)},
+                         {"EndingHashKey", to_decimal(info.range.end)}};
+    json range{{"StartingSequenceNumber", to_decimal(info.starting_seq)}};
+    if (info.ending_seq) range["EndingSequenceNumber"] = to_decimal(*info.ending_seq);
+    j["SequenceNumberRange"] = std::move(range);
+    return j;
+}
+
+}  // namespace kinesd::api

@@ -1,0 +1,89 @@
+// kinesd: wires configuration, storage recovery, the stream registry and the HTTP front end.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "kinesd/common/clock.hpp"
+#include "kinesd/common/logging.hpp"
+#include "kinesd/config/config.hpp"
+#include "kinesd/http/server.hpp"
+#include "kinesd/shard/stream_registry.hpp"
+
+int main(int argc, char** argv) {
+    using namespace kinesd;
+    parsed_command_line cmd;
+    try {
+        cmd = load_config(argc, argv, [](const char* name) { return std::getenv(name); });
+    } catch (const config_error& e) {
+        std::cerr << "kinesd: " << e.what() << "\n";
+        return 2;
+    }
+    if (cmd.show_help) {
+        std::cout << help_text();
+        return 0;
+    }
+    if (cmd.show_version) {
+        std::cout << "kinesd " << KINESD_VERSION << "\n";
+        return 0;
+    }
+    const config& cfg = cmd.cfg;
+    init_logging(cfg.log_level);
+    auto log = module_logger("main");
+    const auto started = std::chrono::steady_clock::now();
+
+    adjustable_clock clock;
+    registry_options options;
+    options.data_dir = cfg.data_dir;
+    options.shard_limit = cfg.shard_limit;
+    options.create_stream_ms = cfg.create_stream_ms;
+    options.delete_stream_ms = cfg.delete_stream_ms;
+    options.update_stream_ms = cfg.update_stream_ms;
+    options.segments.segment_bytes = cfg.segment_bytes;
+
+    try {
+        boost::asio::io_context io;
+        stream_registry streams(options, clock);
+        http::server_state server_state{cfg, streams, clock};
+        auto address = boost::asio::ip::make_address(cfg.host);
+        http::server server(io, {address, cfg.port}, server_state);
+        server.start();
+        server_state.ready = true;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+        auto endpoint = server.local_endpoint();
+        log->info("kinesd {} listening on {}:{}, data dir {}, {} streams, ready in {} ms",
+                  KINESD_VERSION, endpoint.address().to_string(), endpoint.port(),
+                  cfg.data_dir.string(), streams.stream_count(), ms);
+
+        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+            if (ec) return;
+            log->info("received signal {}, shutting down", signo);
+            server.stop();
+            // A second signal exits at once.
+            signals.async_wait([](const boost::system::error_code& ec2, int) {
+                if (!ec2) std::_Exit(1);
+            });
+            io.stop();
+        });
+
+        unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+        io.run();
+        for (auto& t : pool) t.join();
+        log->info("stopped");
+    } catch (const std::exception& e) {
+        log->critical("fatal: {}", e.what());
+        std::cerr << "kinesd: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,186 @@
+#include "kinesd/shard/stream_registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "kinesd/api/error.hpp"
+#include "kinesd/shard/sequence_number.hpp"
+
+using namespace kinesd;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        path = fs::temp_directory_path() /
+               ("kinesd_registry_test_" + std::to_string(std::random_device{}()));
+        fs::create_directories(path);
+    }
+    ~temp_dir() { fs::remove_all(path); }
+};
+
+registry_options options(const fs::path& dir, std::uint32_t shard_limit = 500,
+                         std::int64_t create_ms = 0, std::int64_t delete_ms = 0) {
+    registry_options o;
+    o.data_dir = dir;
+    o.shard_limit = shard_limit;
+    o.create_stream_ms = create_ms;
+    o.delete_stream_ms = delete_ms;
+    return o;
+}
+
+create_stream_request make_request(std::string name, std::uint32_t shards) {
+    create_stream_request r;
+    r.account = "000000000000";
+    r.region = "us-east-1";
+    r.name = std::move(name);
+    r.shard_count = shards;
+    return r;
+}
+
+std::vector<std::string> read_all(const shard& s) {
+    std::vector<std::string> out;
+    storage::read_request req;
+    s.log().read(req, [&](const storage::record_view& r) {
+        out.emplace_back(reinterpret_cast<const char*>(r.data.data()), r.data.size());
+    });
+    return out;
+}
+
+void append(shard& s, std::string_view data, epoch_ms now) {
+    storage::append_batch batch;
+    batch.add_copy("key", {}, std::as_bytes(std::span(data.data(), data.size())));
+    uint128 seq = 0;
+    epoch_ms arrival = 0;
+    ASSERT_FALSE(s.append(batch, now, 0, {&seq, 1}, arrival));
+}
+
+}  // namespace
+
+TEST(stream_registry, creates_streams_with_evenly_split_shards) {
+    temp_dir dir;
+    manual_clock clock;
+    stream_registry reg(options(dir.path), clock);
+    auto s = reg.create(make_request("orders", 3));
+    auto table = s->shards();
+    ASSERT_EQ(table->all.size(), 3u);
+    ASSERT_EQ(table->open.size(), 3u);
+    EXPECT_EQ(table->open[0]->info().range.start, 0);
+    EXPECT_EQ(table->open[2]->info().range.end, uint128_max);
+    EXPECT_EQ(table->route(0), table->open[0]);
+    EXPECT_EQ(table->route(uint128_max), table->open[2]);
+    EXPECT_EQ(s->arn, "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
+    EXPECT_EQ(reg.find({"000000000000", "us-east-1", "orders"}), s);
+    EXPECT_EQ(reg.find({"000000000000", "us-west-2", "orders"}), nullptr);
+}
+
+TEST(stream_registry, duplicate_names_and_the_shard_limit_are_refused) {
+    temp_dir dir;
+    manual_clock clock;
+    stream_registry reg(options(dir.path, 5), clock);
+    reg.create(make_request("a", 3));
+    try {
+        reg.create(make_request("a", 1));
+        FAIL();
+    } catch (const api_error& e) {
+        EXPECT_EQ(e.type, "ResourceInUseException");
+    }
+    try {
+        reg.create(make_request("b", 3));
+        FAIL();
+    } catch (const api_error& e) {
+        EXPECT_EQ(e.type, "LimitExceededException");
+    }
+    reg.create(make_request("b", 2));
+    EXPECT_EQ(reg.open_shard_count("000000000000", "us-east-1"), 5u);
+}
+
+TEST(stream_registry, streams_and_records_survive_a_restart) {
+    temp_dir dir;
+    manual_clock clock;
+    std::uint64_t uid = 0;
+    {
+        stream_registry reg(options(dir.path), clock);
+        auto s = reg.create(make_request("orders", 2));
+        uid = s->uid;
+        append(*s->shards()->open[1], "one", clock.now_ms());
+        append(*s->shards()->open[1], "two", clock.now_ms());
+    }
+    stream_registry reg(options(dir.path), clock);
+    auto s = reg.find({"000000000000", "us-east-1", "orders"});
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->uid, uid);
+    ASSERT_EQ(s->shards()->open.size(), 2u);
+    EXPECT_EQ(read_all(*s->shards()->open[1]), (std::vector<std::string>{"one", "two"}));
+    EXPECT_TRUE(read_all(*s->shards()->open[0]).empty());
+}
+
+TEST(stream_registry, state_transitions_follow_the_clock) {
+    temp_dir dir;
+    manual_clock clock;
+    stream_registry reg(options(dir.path, 500, 500, 500), clock);
+    auto s = reg.create(make_request("slow", 1));
+    EXPECT_EQ(s->status(clock.now_ms()), stream_status::creating);
+    EXPECT_FALSE(s->writable(clock.now_ms()));
+    clock.advance(500);
+    EXPECT_EQ(s->status(clock.now_ms()), stream_status::active);
+    reg.remove({"000000000000", "us-east-1", "slow"});
+    EXPECT_EQ(s->status(clock.now_ms()), stream_status::deleting);
+    EXPECT_TRUE(reg.find({"000000000000", "us-east-1", "slow"}));
+    clock.advance(500);
+    EXPECT_FALSE(reg.find({"000000000000", "us-east-1", "slow"}));
+    EXPECT_FALSE(fs::exists(s->dir));
+}
+
+TEST(stream_registry, deleted_streams_leave_no_files_and_a_new_incarnation_starts_empty) {
+    temp_dir dir;
+    manual_clock clock;
+    stream_registry reg(options(dir.path), clock);
+    auto first = reg.create(make_request("orders", 1));
+    append(*first->shards()->open[0], "old", clock.now_ms());
+    reg.remove({"000000000000", "us-east-1", "orders"});
+    EXPECT_FALSE(fs::exists(first->dir));
+    auto second = reg.create(make_request("orders", 1));
+    EXPECT_NE(second->uid, first->uid);
+    EXPECT_TRUE(read_all(*second->shards()->open[0]).empty());
+}
+
+TEST(stream_registry, an_interrupted_create_or_delete_is_finished_at_start) {
+    temp_dir dir;
+    manual_clock clock;
+    {
+        stream_registry reg(options(dir.path), clock);
+        reg.create(make_request("kept", 1));
+    }
+    // A create that crashed before meta.json, and a delete that crashed after the rename.
+    fs::create_directories(dir.path / "streams" / "00000000deadbeef" / "shardId-000000000000");
+    fs::create_directories(dir.path / "trash" / "00000000feedface");
+    stream_registry reg(options(dir.path), clock);
+    EXPECT_EQ(reg.stream_count(), 1u);
+    EXPECT_FALSE(fs::exists(dir.path / "streams" / "00000000deadbeef"));
+    EXPECT_FALSE(fs::exists(dir.path / "trash" / "00000000feedface"));
+}
+
+TEST(shard, sequence_numbers_increase_and_respect_the_ordering_floor) {
+    temp_dir dir;
+    manual_clock clock;
+    stream_registry reg(options(dir.path), clock);
+    auto s = reg.create(make_request("orders", 1));
+    shard& sh = *s->shards()->open[0];
+    storage::append_batch batch;
+    std::string_view data = "x";
+    batch.add_copy("k", {}, std::as_bytes(std::span(data.data(), data.size())));
+    uint128 a = 0, b = 0;
+    epoch_ms arrival = 0;
+    ASSERT_FALSE(sh.append(batch, clock.now_ms(), 0, {&a, 1}, arrival));
+    EXPECT_GE(a, sh.info().starting_seq);
+    const uint128 floor = a + 1000;
+    ASSERT_FALSE(sh.append(batch, clock.now_ms() - 5000, floor, {&b, 1}, arrival));
+    EXPECT_GT(b, floor);
+    EXPECT_EQ(arrival, clock.now_ms());  // arrival never goes back within a shard
+    EXPECT_EQ(sequence_number{b}.shard_index(), 0u);
+}
