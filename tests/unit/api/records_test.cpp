@@ -1,0 +1,131 @@
+// The record handlers driven directly with a manual clock: behaviour that depends on time.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "kinesd/api/dispatch.hpp"
+#include "kinesd/api/error.hpp"
+#include "kinesd/config/config.hpp"
+#include "kinesd/shard/stream_registry.hpp"
+
+using namespace kinesd;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+class records_test : public ::testing::Test {
+protected:
+    records_test()
+        : dir_(fs::temp_directory_path() / ("kinesd_records_test_" + std::to_string(std::random_device{}()))),
+          streams_(make_options(dir_), clock_) {
+        call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
+    }
+    ~records_test() override { fs::remove_all(dir_); }
+
+    static registry_options make_options(const fs::path& dir) {
+        registry_options o;
+        o.data_dir = dir;
+        return o;
+    }
+
+    json call(std::string_view op, const json& body) {
+        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
+        auto out = api::dispatch(ctx, op, body.dump());
+        return out.empty() ? json::object() : json::parse(out);
+    }
+
+    std::string error_type(std::string_view op, const json& body) {
+        try {
+            call(op, body);
+        } catch (const api_error& e) {
+            return e.type;
+        }
+        return "none";
+    }
+
+    std::string iterator(const char* type = "TRIM_HORIZON") {
+        return call("GetShardIterator", {{"StreamName", "s"},
+                                         {"ShardId", "shardId-000000000000"},
+                                         {"ShardIteratorType", type}})["ShardIterator"];
+    }
+
+    fs::path dir_;
+    manual_clock clock_;
+    config cfg_;
+    stream_registry streams_;
+};
+
+}  // namespace
+
+TEST_F(records_test, iterators_expire_five_minutes_after_issue) {
+    auto it = iterator();
+    clock_.advance(300'000);
+    EXPECT_NO_THROW(call("GetRecords", {{"ShardIterator", it}}));
+    clock_.advance(1);
+    try {
+        call("GetRecords", {{"ShardIterator", it}});
+        FAIL() << "expired iterator accepted";
+    } catch (const api_error& e) {
+        EXPECT_EQ(e.type, "ExpiredIteratorException");
+        EXPECT_NE(std::string(e.what()).find("tolerated delay of 300000 milliseconds"), std::string::npos);
+    }
+}
+
+TEST_F(records_test, next_iterator_is_issued_fresh) {
+    auto it = iterator();
+    clock_.advance(299'000);
+    auto next = call("GetRecords", {{"ShardIterator", it}})["NextShardIterator"].get<std::string>();
+    clock_.advance(299'000);
+    EXPECT_NO_THROW(call("GetRecords", {{"ShardIterator", next}}));
+}
+
+TEST_F(records_test, tampered_iterators_are_invalid_arguments) {
+    auto it = iterator();
+    it[it.size() / 2] = it[it.size() / 2] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(error_type("GetRecords", {{"ShardIterator", it}}), "InvalidArgumentException");
+}
+
+TEST_F(records_test, at_timestamp_reads_from_the_first_record_at_or_after_it) {
+    call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "YQ=="}});  // "a"
+    const epoch_ms between = clock_.now_ms() + 500;
+    clock_.advance(1000);
+    call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "Yg=="}});  // "b"
+    auto it = call("GetShardIterator", {{"StreamName", "s"},
+                                        {"ShardId", "shardId-000000000000"},
+                                        {"ShardIteratorType", "AT_TIMESTAMP"},
+                                        {"Timestamp", between / 1000.0}})["ShardIterator"];
+    auto records = call("GetRecords", {{"ShardIterator", it}})["Records"];
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0]["Data"], "Yg==");
+    EXPECT_DOUBLE_EQ(records[0]["ApproximateArrivalTimestamp"].get<double>(), clock_.now_ms() / 1000.0);
+}
+
+TEST_F(records_test, records_older_than_retention_are_not_returned) {
+    call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "YQ=="}});
+    clock_.advance(24 * 3'600'000 + 1);
+    call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "Yg=="}});
+    auto records = call("GetRecords", {{"ShardIterator", iterator()}})["Records"];
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0]["Data"], "Yg==");
+}
+
+TEST_F(records_test, millis_behind_latest_is_zero_at_the_tip_and_counts_time_otherwise) {
+    for (int i = 0; i < 3; ++i)
+        call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "YQ=="}});
+    clock_.advance(5000);
+    auto page = call("GetRecords", {{"ShardIterator", iterator()}, {"Limit", 1}});
+    EXPECT_EQ(page["MillisBehindLatest"], 5000);
+    page = call("GetRecords", {{"ShardIterator", page["NextShardIterator"]}, {"Limit", 10}});
+    EXPECT_EQ(page["Records"].size(), 2u);
+    EXPECT_EQ(page["MillisBehindLatest"], 0);
+}
+
+TEST_F(records_test, future_timestamps_are_refused) {
+    EXPECT_EQ(error_type("GetShardIterator", {{"StreamName", "s"},
+                                              {"ShardId", "shardId-000000000000"},
+                                              {"ShardIteratorType", "AT_TIMESTAMP"},
+                                              {"Timestamp", (clock_.now_ms() + 10'000) / 1000.0}}),
+              "InvalidArgumentException");
+}
