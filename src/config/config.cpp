@@ -23,6 +23,12 @@ Int parse_int(const std::string& name, const std::string& text, Int min, Int max
     return v;
 }
 
+bool parse_on_off(const std::string& name, const std::string& text) {
+    if (text == "on" || text == "true" || text == "1") return true;
+    if (text == "off" || text == "false" || text == "0") return false;
+    throw config_error(fmt::format("invalid value '{}' for {}: expected on or off", text, name));
+}
+
 void require_non_empty(const std::string& name, const std::string& text) {
     if (text.empty()) throw config_error(fmt::format("invalid value '' for {}: must not be empty", name));
 }
@@ -83,6 +89,8 @@ std::vector<option_spec> make_table() {
         [](config& c, const std::string& v) {
             c.segment_bytes = parse_int<std::uint64_t>("segment-bytes", v, 4096, 1ull << 32);
         });
+    add("admin", "on|off", "serve the admin API under /_kinesd/ (clock, fault injection)", "off",
+        [](config& c, const std::string& v) { c.admin = parse_on_off("admin", v); });
     return t;
 }
 

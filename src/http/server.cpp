@@ -14,6 +14,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
+#include "kinesd/http/admin.hpp"
 #include "kinesd/http/request_meta.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
@@ -114,6 +115,22 @@ private:
             set_common_headers(res, request_id);
             res.set(bhttp::field::content_type, "application/json");
             res.body() = ok ? R"({"status":"ok"})" : R"({"status":"starting"})";
+            res.prepare_payload();
+            return res;
+        }
+        if (target.substr(0, 9) == "/_kinesd/") {
+            admin_context admin{state_.cfg, state_.streams, state_.time};
+            auto answer = state_.cfg.admin
+                              ? handle_admin(admin, std::string_view(req.method_string().data(),
+                                                                     req.method_string().size()),
+                                             target, req.body())
+                              : std::nullopt;
+            if (!answer)
+                answer = admin_response{404, R"({"__type":"NotFound","message":"No such admin path (is --admin on?)."})"};
+            res.result(static_cast<bhttp::status>(answer->status));
+            set_common_headers(res, request_id);
+            res.set(bhttp::field::content_type, "application/json");
+            res.body() = std::move(answer->body);
             res.prepare_payload();
             return res;
         }

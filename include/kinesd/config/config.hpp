@@ -25,6 +25,7 @@ struct config {
     std::int64_t update_stream_ms = 0;  // how long an updated stream stays UPDATING
     std::uint64_t max_request_bytes = 32ull << 20;  // request bodies above are refused unread
     std::uint64_t segment_bytes = 64ull << 20;      // segment files roll past this size
+    bool admin = false;  // serve the admin API under /_kinesd/ (clock, faults)
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

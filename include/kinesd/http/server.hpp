@@ -20,7 +20,7 @@ namespace kinesd::http {
 struct server_state {
     const config& cfg;
     stream_registry& streams;
-    const clock& time;
+    adjustable_clock& time;  // the one clock; the admin API may move it
     std::atomic<bool> ready{false};           // data recovered: /_kinesd/ready answers 200
     std::atomic<std::int64_t> open_connections{0};
 };

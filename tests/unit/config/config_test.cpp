@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 using namespace kinesd;
 
@@ -95,4 +96,30 @@ TEST(config, help_lists_every_option_with_its_environment_variable) {
         EXPECT_NE(help.find(opt.env_name()), std::string::npos) << opt.name;
     }
     EXPECT_EQ(option_table().front().env_name(), "KINESD_HOST");
+}
+
+namespace {
+std::string read_source_file(const char* relative) {
+    std::ifstream in(std::string(KINESD_SOURCE_DIR) + "/" + relative);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+// The documented configuration cannot drift from the code: every option appears in
+// config/kinesd.json with its default and in the README's table, and the file loads.
+TEST(config, every_option_is_documented_with_its_default) {
+    const auto file = read_source_file("config/kinesd.json");
+    const auto readme = read_source_file("README.md");
+    ASSERT_FALSE(file.empty());
+    auto doc = nlohmann::json::parse(file, nullptr, true, /*ignore_comments=*/true);
+    for (const auto& opt : option_table()) {
+        ASSERT_TRUE(doc.contains(opt.name)) << opt.name << " missing from config/kinesd.json";
+        const auto& v = doc[opt.name];
+        EXPECT_EQ(v.is_string() ? v.get<std::string>() : v.dump(), opt.default_text) << opt.name;
+        EXPECT_NE(readme.find("`--" + opt.name + "`"), std::string::npos) << opt.name << " missing from README";
+    }
+    EXPECT_EQ(doc.size(), option_table().size()) << "config/kinesd.json documents an unknown key";
+    const auto path = std::string(KINESD_SOURCE_DIR) + "/config/kinesd.json";
+    const char* args[] = {"kinesd", "--config", path.c_str()};
+    EXPECT_NO_THROW(load_config(3, args, [](const char*) -> const char* { return nullptr; }));
 }
