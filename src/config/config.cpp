@@ -91,6 +91,8 @@ std::vector<option_spec> make_table() {
         });
     add("admin", "on|off", "serve the admin API under /_kinesd/ (clock, fault injection)", "off",
         [](config& c, const std::string& v) { c.admin = parse_on_off("admin", v); });
+    add("throttle", "on|off", "enforce AWS's per-shard throughput limits", "on",
+        [](config& c, const std::string& v) { c.throttle = parse_on_off("throttle", v); });
     return t;
 }
 

@@ -26,6 +26,7 @@ struct config {
     std::uint64_t max_request_bytes = 32ull << 20;  // request bodies above are refused unread
     std::uint64_t segment_bytes = 64ull << 20;      // segment files roll past this size
     bool admin = false;  // serve the admin API under /_kinesd/ (clock, faults)
+    bool throttle = true;  // enforce AWS's per-shard throughput and scaling limits
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.
