@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Runs every benchmark scenario against kinesd (and, with --kinesalite, against kinesalite in the
+same run) and prints one line per figure: "<target>.<scenario> <value> <unit>".
+
+Usage: bench/run.py [--build-dir build/bench] [--kinesalite] [--quick] [--fill-mib 1024]
+
+Everything listens on 127.0.0.1 only, every server is stopped by its PID, and every loop is
+bounded. kinesd runs with --throttle off (the scenarios measure the server, not AWS's limits).
+kinesalite (npm package, installed into a temp folder) is measured with the same load generator.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    """(VmRSS, RssAnon) of a process in KiB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                fields[key] = int(value.split()[0])
+    return fields.get("VmRSS", 0), fields.get("RssAnon", 0)
+
+
+class Target:
+    def __init__(self, name, bench, argv, env=None):
+        self.name, self.bench, self.argv, self.env = name, bench, argv, env
+        self.proc = None
+        self.port = None
+
+    def start(self, extra=()):
+        self.port = free_port()
+        argv = [a.replace("{port}", str(self.port)) for a in self.argv] + list(extra)
+        started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env=self.env)
+        deadline = started + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            if self.call("list-streams", check=False).returncode == 0:
+                return (time.monotonic() - started) * 1000.0
+            time.sleep(0.001)  # polling a starting server: the startup figure is what we measure
+        raise RuntimeError(f"{self.name} did not answer within 60 s")
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def call(self, *args, check=True, label=None):
+        argv = [self.bench, "--endpoint", f"http://127.0.0.1:{self.port}", *args]
+        if label:
+            argv += ["--label", f"{self.name}.{label}"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+        if check and out.returncode != 0:
+            sys.stderr.write(out.stderr)
+        if label:
+            sys.stdout.write(out.stdout)
+            sys.stdout.flush()
+        return out
+
+    def emit(self, scenario, value, unit):
+        print(f"{self.name}.{scenario} {value:.6g} {unit}", flush=True)
+
+
+def run_scenarios(t, quick, fill_mib, durable):
+    secs = "2" if quick else "5"
+    t.emit("startup_empty", t.start(), "ms")
+    vm, anon = rss_kib(t.proc.pid)
+    t.emit("rss_idle", vm / 1024, "MiB")
+    t.call("create-stream", "--stream", "s16", "--shards", "16")
+    t.call("create-stream", "--stream", "s1", "--shards", "1")
+    t.call("put-record", "--stream", "s16", "--connections", "32", "--seconds", secs, label="put_record.c32.s16")
+    t.call("put-record", "--stream", "s1", "--connections", "32", "--seconds", secs, label="put_record.c32.s1")
+    t.call("put-record", "--stream", "s16", "--connections", "1", "--seconds", secs, label="put_record.c1.s16")
+    t.call("put-record", "--stream", "s1", "--connections", "1", "--seconds", secs, label="put_record.c1.s1")
+    t.call("create-stream", "--stream", "drain", "--shards", "1")
+    t.call("put-records", "--stream", "drain", "--connections", "4", "--seconds", secs, label="put_records.c4")
+    t.call("get-records", "--stream", "drain", "--records", "100000", label="get_records")
+    t.call("create-stream", "--stream", "lat", "--shards", "1")
+    t.call("put-to-get", "--stream", "lat", "--seconds", secs, "--rate", "500", label="put_to_get")
+    if fill_mib:
+        records = fill_mib * 1024  # 1 KiB records
+        t.call("create-stream", "--stream", "big", "--shards", "4")
+        t.call("fill", "--stream", "big", "--connections", "4", "--records", str(records), label="fill")
+        vm, anon = rss_kib(t.proc.pid)
+        t.emit("rss_after_fill", vm / 1024, "MiB")
+        t.emit("anon_after_fill", anon / 1024, "MiB")
+        if durable:
+            t.stop(signal.SIGKILL)
+            t.emit("recovery_after_kill", t.start(), "ms")
+            vm, anon = rss_kib(t.proc.pid)
+            t.emit("anon_after_recovery", anon / 1024, "MiB")
+            t.stop()
+            t.emit("startup_with_data", t.start(), "ms")
+    t.stop()
+
+
+def fsync_scenario(t, quick):
+    t.start(["--fsync", "always"])
+    t.call("create-stream", "--stream", "sync", "--shards", "4")
+    t.call("put-record", "--stream", "sync", "--connections", "32", "--seconds", "2" if quick else "5",
+           label="fsync_always.put_record.c32.s4")
+    t.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--kinesalite", action="store_true", help="also measure kinesalite 3.3.3 (npm)")
+    ap.add_argument("--quick", action="store_true", help="shorter runs")
+    ap.add_argument("--fill-mib", type=int, default=1024, help="data for the memory/recovery figures (0: skip)")
+    args = ap.parse_args()
+
+    bench = os.path.join(args.build_dir, "kinesd-bench")
+    kinesd = os.path.join(args.build_dir, "kinesd")
+    for path in (bench, kinesd):
+        if not os.path.exists(path):
+            sys.exit(f"{path} is missing: cmake -S . -B {args.build_dir} -DCMAKE_BUILD_TYPE=Release "
+                     f"-DKINESD_BUILD_TESTS=OFF && cmake --build {args.build_dir}")
+    work = tempfile.mkdtemp(prefix="kinesd-bench-")
+    try:
+        data = os.path.join(work, "kinesd-data")
+        t = Target("kinesd", bench, [kinesd, "--host", "127.0.0.1", "--port", "{port}", "--data-dir", data,
+                                     "--log-level", "warn", "--throttle", "off"])
+        run_scenarios(t, args.quick, args.fill_mib, durable=True)
+        help_text = subprocess.run([kinesd, "--help"], capture_output=True, text=True).stdout
+        if "--fsync" in help_text:
+            shutil.rmtree(data, ignore_errors=True)
+            fsync_scenario(t, args.quick)
+        if args.kinesalite:
+            prefix = os.path.join(work, "kinesalite")
+            subprocess.run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "kinesalite@3.3.3"],
+                           check=True, capture_output=True, timeout=600)
+            cli = os.path.join(prefix, "node_modules", "kinesalite", "cli.js")
+            k = Target("kinesalite", bench, ["node", cli, "--port", "{port}", "--createStreamMs", "0",
+                                             "--deleteStreamMs", "0", "--shardLimit", "1000"])
+            run_scenarios(k, args.quick, args.fill_mib, durable=False)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
