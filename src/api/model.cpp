@@ -663,6 +663,7 @@ std::string format_bound(const ordered_json& bound) {
 
 struct api_model::impl {
     std::deque<shape> shapes;  // stable addresses: shapes point at each other
+    std::map<std::string, const shape*, std::less<>> by_name;
     std::map<std::string, const shape*, std::less<>> operations;  // input shape, or null
 };
 
@@ -808,6 +809,7 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
         }
         model->operations.emplace(it.key(), input);
     }
+    for (const auto& [name, sh] : by_name) model->by_name.emplace(name, sh);
     return std::unique_ptr<api_model>(new api_model(std::move(model)));
 }
 
@@ -820,6 +822,29 @@ std::vector<std::string> api_model::operation_names() const {
     names.reserve(impl_->operations.size());
     for (const auto& [name, input] : impl_->operations) names.push_back(name);  // std::map: sorted
     return names;
+}
+
+api_model::shape_handle api_model::shape_named(std::string_view name) const {
+    auto it = impl_->by_name.find(name);
+    if (it == impl_->by_name.end()) throw std::out_of_range("no shape " + std::string(name));
+    return {it->second};
+}
+
+bool api_model::accepts(shape_handle h, std::string_view value) const {
+    return !violates_string(*static_cast<const shape*>(h.p), value);
+}
+
+bool api_model::accepts(shape_handle h, std::int64_t value) const {
+    const auto& sh = *static_cast<const shape*>(h.p);
+    return !(sh.min && value < *sh.min) && !(sh.max && value > *sh.max);
+}
+
+std::optional<std::int64_t> api_model::max_of(shape_handle h) const {
+    return static_cast<const shape*>(h.p)->max;
+}
+
+std::optional<std::int64_t> api_model::min_of(shape_handle h) const {
+    return static_cast<const shape*>(h.p)->min;
 }
 
 void api_model::validate_input(std::string_view operation, const nlohmann::json& request) const {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,20 @@ public:
     // Unknown members are ignored, as AWS does. Blob members are checked as base64 text and
     // their decoded length against min/max. Requires has_operation(operation).
     void validate_input(std::string_view operation, const nlohmann::json& request) const;
+
+    // One shape's own constraints, for checking single values without a JSON document (the
+    // fast path of the hot operations). Handles stay valid as long as the model.
+    struct shape_handle {
+        const void* p = nullptr;
+    };
+    shape_handle shape_named(std::string_view name) const;  // throws std::out_of_range
+    // True when `value` satisfies the string shape's length (code points), pattern and enum.
+    bool accepts(shape_handle shape, std::string_view value) const;
+    // True when `value` is within the integer/long shape's range.
+    bool accepts(shape_handle shape, std::int64_t value) const;
+    // The shape's max (blob bytes, list entries, string length); nullopt when unbounded.
+    std::optional<std::int64_t> max_of(shape_handle shape) const;
+    std::optional<std::int64_t> min_of(shape_handle shape) const;
 
     struct impl;
 

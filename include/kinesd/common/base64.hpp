@@ -15,7 +15,8 @@ constexpr std::size_t encoded_size(std::size_t raw_size) { return (raw_size + 2)
 
 // Decodes `in` into `out` (at least max_decoded_size(in.size()) bytes) and returns the number of
 // bytes written, or nullopt when `in` is not valid padded base64 (length not a multiple of 4,
-// a character outside the alphabet, padding anywhere but the end).
+// a character outside the alphabet, padding anywhere but the end, or non-zero bits after the
+// last byte: AWS accepts only the canonical encoding).
 std::optional<std::size_t> decode_into(std::string_view in, std::span<std::byte> out);
 
 // Appends the encoding of `in` to `out`.

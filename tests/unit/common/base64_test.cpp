@@ -29,4 +29,30 @@ TEST(base64, rejects_malformed_input) {
     EXPECT_FALSE(base64::decode("Zg==Zg==")); // padding in the middle
     EXPECT_FALSE(base64::decode("===="));
     EXPECT_FALSE(base64::decode("Zm9v\n"));
+    EXPECT_FALSE(base64::decode("Zh=="));     // non-canonical: trailing bits set
+    EXPECT_FALSE(base64::decode("Zm9="));
+    EXPECT_TRUE(base64::decode("Zg=="));
+}
+
+TEST(base64, wide_encoder_matches_the_simple_definition_at_every_length) {
+    // Reference: the RFC 4648 definition, 3 bytes at a time.
+    auto reference = [](const std::string& raw) {
+        static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        for (std::size_t i = 0; i < raw.size(); i += 3) {
+            unsigned v = static_cast<unsigned char>(raw[i]) << 16;
+            if (i + 1 < raw.size()) v |= static_cast<unsigned char>(raw[i + 1]) << 8;
+            if (i + 2 < raw.size()) v |= static_cast<unsigned char>(raw[i + 2]);
+            out += a[v >> 18];
+            out += a[(v >> 12) & 63];
+            out += i + 1 < raw.size() ? a[(v >> 6) & 63] : '=';
+            out += i + 2 < raw.size() ? a[v & 63] : '=';
+        }
+        return out;
+    };
+    std::string raw;
+    for (int len = 0; len < 100; ++len) {
+        EXPECT_EQ(base64::encode(raw), reference(raw)) << len;
+        raw.push_back(static_cast<char>(len * 37 + 11));
+    }
 }
