@@ -1,10 +1,13 @@
-"""Shard throughput limits, as boto3 sees them.
+"""Shard throughput limits and fault injection, as boto3 sees them.
 
 kinesd throttles as AWS does (--throttle on, the default outside the test harness): per shard,
 writes 1 MiB/s and 1000 records/s, reads 2 MiB/s and 5 GetRecords calls/s, each a bucket holding
 one second's worth. These tests count on time only through inequalities that hold however slow
-the machine is (a server cannot accept more than rate x elapsed + burst), never on sleeps.
+the machine is (a server cannot accept more than rate x elapsed + burst); nothing sleeps to wait
+for a condition.
 """
+import http.client
+import json
 import time
 import unittest
 
@@ -175,6 +178,126 @@ class Unthrottled(ThrottlingCase):
         )["ShardIterator"]
         for _ in range(20):
             self.no_retry.get_records(ShardIterator=iterator)
+
+
+class AdminClient:
+    """GET/POST/DELETE on the admin API."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def request(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            data = json.dumps(body) if isinstance(body, (dict, list)) else body
+            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            text = resp.read().decode()
+            return resp.status, json.loads(text) if text else None
+        finally:
+            conn.close()
+
+
+class FaultInjection(ThrottlingCase):
+    server_args = ("--admin", "on")  # throttling stays off (harness default): only faults fail
+
+    def setUp(self):
+        super().setUp()
+        self.admin = AdminClient(self.server)
+        self.admin.request("DELETE", "/_kinesd/faults")
+        self.addCleanup(self.admin.request, "DELETE", "/_kinesd/faults")
+
+    def add_fault(self, **spec):
+        status, body = self.admin.request("POST", "/_kinesd/faults", spec)
+        self.assertEqual(status, 200, body)
+        return body["id"]
+
+    def test_injected_put_records_throttles_fail_individual_records(self):
+        stream = self.create_stream(1)
+        other = self.create_stream(1)
+        self.add_fault(operation="PutRecords", streamName=stream,
+                       errorType=THROTTLED, rate=0.3, latencyMs=0)
+        out = self.no_retry.put_records(
+            StreamName=stream, Records=[{"PartitionKey": "k", "Data": bytes([i])} for i in range(10)]
+        )
+        self.assertEqual(out["FailedRecordCount"], 3)
+        failed = [i for i, r in enumerate(out["Records"]) if "ErrorCode" in r]
+        self.assertEqual(failed, [3, 6, 9])
+        for i in failed:
+            self.assertEqual(out["Records"][i]["ErrorCode"], THROTTLED)
+            self.assertEqual(
+                out["Records"][i]["ErrorMessage"],
+                f"Rate exceeded for shard shardId-000000000000 in stream {stream} under account 000000000000.",
+            )
+        written = [r["Data"][0] for r in self.read_all(stream)]
+        self.assertEqual(written, [0, 1, 2, 4, 5, 7, 8])
+        # The fault names one stream: the other is untouched.
+        out = self.no_retry.put_records(
+            StreamName=other, Records=[{"PartitionKey": "k", "Data": b"z"} for _ in range(10)]
+        )
+        self.assertEqual(out["FailedRecordCount"], 0)
+
+    def test_faults_are_listed_and_removed(self):
+        a = self.add_fault(operation="GetRecords", errorType=THROTTLED)
+        b = self.add_fault(operation="ListStreams", latencyMs=50, rate=0.5)
+        status, body = self.admin.request("GET", "/_kinesd/faults")
+        self.assertEqual(status, 200)
+        self.assertEqual([f["id"] for f in body["faults"]], [a, b])
+        self.assertEqual(body["faults"][0]["operation"], "GetRecords")
+        self.assertEqual(body["faults"][0]["errorType"], THROTTLED)
+        self.assertEqual(body["faults"][1]["latencyMs"], 50)
+        self.assertEqual(self.admin.request("DELETE", f"/_kinesd/faults/{a}")[0], 200)
+        self.assertEqual(self.admin.request("DELETE", f"/_kinesd/faults/{a}")[0], 404)
+        self.assertEqual([f["id"] for f in self.admin.request("GET", "/_kinesd/faults")[1]["faults"]], [b])
+        self.assertEqual(self.admin.request("DELETE", "/_kinesd/faults")[0], 200)
+        self.assertEqual(self.admin.request("GET", "/_kinesd/faults")[1]["faults"], [])
+
+    def test_bad_fault_bodies_are_refused(self):
+        for body, fragment in [
+            ({"errorType": THROTTLED}, "operation is required"),
+            ({"operation": "Nope", "errorType": THROTTLED}, "Unknown operation Nope."),
+            ({"operation": "PutRecords", "errorType": THROTTLED, "rate": 2}, "rate must be"),
+            ({"operation": "ListStreams", "errorType": THROTTLED}, "cannot be injected"),
+            ({"operation": "PutRecords"}, "Give an errorType"),
+        ]:
+            status, answer = self.admin.request("POST", "/_kinesd/faults", body)
+            self.assertEqual(status, 400, body)
+            self.assertEqual(answer["__type"], "InvalidArgumentException")
+            self.assertIn(fragment, answer["message"])
+        status, answer = self.admin.request("POST", "/_kinesd/faults", "not json")
+        self.assertEqual(status, 400)
+        self.assertEqual(answer["__type"], "SerializationException")
+
+    def test_injected_errors_reach_the_client(self):
+        stream = self.create_stream(1)
+        iterator = self.kinesis.get_shard_iterator(
+            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="LATEST"
+        )["ShardIterator"]
+        self.add_fault(operation="GetRecords", streamName=stream, errorType=THROTTLED)
+        self.add_fault(operation="DescribeStreamSummary", errorType="LimitExceededException")
+        with self.assertAwsError(THROTTLED, f"Rate exceeded for Shard - 000000000000/{stream}/shardId-000000000000"):
+            self.no_retry.get_records(ShardIterator=iterator)
+        with self.assertAwsError("LimitExceededException",
+                                 f"Rate exceeded for stream {stream} under account 000000000000."):
+            self.no_retry.describe_stream_summary(StreamName=stream)
+        # boto3's retries ride out an injected throttle of half the calls.
+        self.admin.request("DELETE", "/_kinesd/faults")
+        self.add_fault(operation="GetRecords", errorType=THROTTLED, rate=0.5)
+        client = self.server.client(max_attempts=3)
+        for _ in range(4):
+            client.get_records(ShardIterator=iterator)
+
+    def test_injected_latency_delays_the_answer(self):
+        self.add_fault(operation="ListStreams", latencyMs=300)
+        start = time.monotonic()
+        self.kinesis.list_streams()
+        self.assertGreaterEqual(time.monotonic() - start, 0.3)
+
+
+class FaultsNeedTheAdminApi(KinesdTestCase):
+    def test_fault_paths_are_not_served_without_admin_on(self):
+        status, _ = AdminClient(self.server).request("GET", "/_kinesd/faults")
+        self.assertEqual(status, 404)
 
 
 if __name__ == "__main__":
