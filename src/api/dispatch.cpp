@@ -5,6 +5,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/model.hpp"
+#include "kinesd/api/throttling.hpp"
 
 namespace kinesd::api {
 namespace {
@@ -39,6 +40,7 @@ std::string dispatch(context& ctx, std::string_view operation, std::string_view 
     if (request.is_discarded() || !request.is_object())
         throw api_error::serialization("Start of structure or map found where not expected.");
     model.validate_input(operation, request);
+    check_request_limits(ctx, operation, request);  // injected faults, --control-plane-limits
     return h(ctx, request);
 }
 

@@ -9,6 +9,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/request.hpp"
+#include "kinesd/api/throttling.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/shard/sequence_number.hpp"
@@ -131,6 +132,7 @@ std::string put_record(context& ctx, const json& req) {
     auto table = s->shards();
     shard& target = route(*table, hash, *s);
     const uint128 floor = ordering_floor(req, target, *s, now);
+    admit_put_record(ctx, *s, target, decoded_size(data) + key.size(), now);
 
     thread_local storage::append_batch batch;
     batch.clear();
@@ -164,6 +166,7 @@ std::string put_records(context& ctx, const json& req) {
         std::size_t group;
         bool has_ehk;
         std::byte ehk[16];
+        entry_refusal refusal;
     };
     thread_local std::vector<routed> routes;
     routes.resize(n);
@@ -187,23 +190,36 @@ std::string put_records(context& ctx, const json& req) {
             max_put_records_bytes, total_bytes));
 
     // One batch per shard, in order of first appearance; records keep their order within it.
+    // Each record is admitted (throughput, injected faults) in request order before it joins
+    // its batch; a refused record is left out and answered with its ErrorCode.
     thread_local std::vector<storage::append_batch> batches;
     thread_local std::vector<shard*> group_shards;
     thread_local std::unordered_map<shard*, std::size_t> group_of;
+    thread_local std::vector<char> group_blocked;  // a record of the shard was throttled
     group_shards.clear();
     group_of.clear();
+    group_blocked.clear();
+    std::int64_t injected_latency_ms = 0;
     for (std::size_t i = 0; i < n; ++i) {
         auto [it, inserted] = group_of.try_emplace(routes[i].target, group_shards.size());
         if (inserted) {
             group_shards.push_back(routes[i].target);
+            group_blocked.push_back(false);
             if (batches.size() < group_shards.size()) batches.emplace_back();
             batches[it->second].clear();
         }
         routes[i].group = it->second;
         const auto& r = records[i];
-        add_to_batch(batches[it->second], *string_member(r, "PartitionKey"), routes[i].has_ehk,
-                     routes[i].ehk, *string_member(r, "Data"));
+        const auto key = *string_member(r, "PartitionKey");
+        const auto data = *string_member(r, "Data");
+        bool blocked = group_blocked[it->second];
+        routes[i].refusal = admit_put_records_entry(ctx, *s, *routes[i].target, decoded_size(data) + key.size(),
+                                                    now, blocked, injected_latency_ms);
+        group_blocked[it->second] = blocked;
+        if (routes[i].refusal != entry_refusal::none) continue;
+        add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk, data);
     }
+    wait_injected_latency(injected_latency_ms);
 
     thread_local std::vector<uint128> seqs;
     thread_local std::vector<std::size_t> seq_start;  // first index in seqs of each group
@@ -216,6 +232,7 @@ std::string put_records(context& ctx, const json& req) {
         seq_start[g] = offset;
         epoch_ms arrival = 0;
         auto& batch = batches[g];
+        if (batch.empty()) continue;  // every record for the shard was refused
         if (auto ec = group_shards[g]->append(batch, now, 0, std::span(seqs).subspan(offset, batch.size()),
                                               arrival)) {
             logger()->error("request {}: append to {} {} failed: {}", ctx.request_id, s->name,
@@ -234,6 +251,18 @@ std::string put_records(context& ctx, const json& req) {
     for (std::size_t i = 0; i < n; ++i) {
         if (i) out.push_back(',');
         const std::size_t g = routes[i].group;
+        if (routes[i].refusal == entry_refusal::throttled) {
+            ++failed;
+            out += R"({"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":)";
+            append_json_string(out, write_throttled_message(*s, *routes[i].target));
+            out += '}';
+            continue;
+        }
+        if (routes[i].refusal == entry_refusal::internal_failure) {
+            ++failed;
+            out += R"({"ErrorCode":"InternalFailure","ErrorMessage":"Internal service failure."})";
+            continue;
+        }
         const std::size_t k = seq_start[g] + next_in_group[g]++;
         if (group_failed[g]) {
             ++failed;
@@ -337,6 +366,7 @@ std::string get_records(context& ctx, const json& req) {
     if (!source)
         throw api_error::shard_not_found(shard_id{pos->shard_index}.str(), pos->stream_name,
                                          ctx.account);
+    admit_get_records(ctx, *s, *source, now);
     const std::int64_t limit = std::min(int_member(req, "Limit").value_or(max_get_records_limit),
                                         max_get_records_limit);
     const epoch_ms retention_cutoff = now - static_cast<epoch_ms>(s->retention_hours()) * 3'600'000;
@@ -366,6 +396,7 @@ std::string get_records(context& ctx, const json& req) {
         last_arrival = r.arrival_ms;
     });
     out += "]";
+    charge_get_records(ctx, *source, result.data_bytes, now);
 
     iterator_position next = *pos;
     next.issued_ms = now;

@@ -93,6 +93,28 @@ std::vector<option_spec> make_table() {
         [](config& c, const std::string& v) { c.admin = parse_on_off("admin", v); });
     add("throttle", "on|off", "enforce AWS's per-shard throughput limits", "on",
         [](config& c, const std::string& v) { c.throttle = parse_on_off("throttle", v); });
+    add("shard-write-bytes-per-sec", "BYTES", "per-shard write limit in bytes per second (data plus partition keys)",
+        std::to_string(d.shard_write_bytes_per_sec), [](config& c, const std::string& v) {
+            c.shard_write_bytes_per_sec =
+                parse_int<std::uint64_t>("shard-write-bytes-per-sec", v, 1, 1ull << 40);
+        });
+    add("shard-write-records-per-sec", "N", "per-shard write limit in records per second",
+        std::to_string(d.shard_write_records_per_sec), [](config& c, const std::string& v) {
+            c.shard_write_records_per_sec =
+                parse_int<std::uint32_t>("shard-write-records-per-sec", v, 1, 1'000'000'000);
+        });
+    add("shard-read-bytes-per-sec", "BYTES", "per-shard GetRecords limit in bytes per second",
+        std::to_string(d.shard_read_bytes_per_sec), [](config& c, const std::string& v) {
+            c.shard_read_bytes_per_sec =
+                parse_int<std::uint64_t>("shard-read-bytes-per-sec", v, 1, 1ull << 40);
+        });
+    add("shard-read-calls-per-sec", "N", "per-shard limit of GetRecords calls per second",
+        std::to_string(d.shard_read_calls_per_sec), [](config& c, const std::string& v) {
+            c.shard_read_calls_per_sec =
+                parse_int<std::uint32_t>("shard-read-calls-per-sec", v, 1, 1'000'000'000);
+        });
+    add("control-plane-limits", "on|off", "enforce AWS's per-operation rate limits (LimitExceededException)", "off",
+        [](config& c, const std::string& v) { c.control_plane_limits = parse_on_off("control-plane-limits", v); });
     return t;
 }
 

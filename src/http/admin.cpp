@@ -1,10 +1,14 @@
 #include "kinesd/http/admin.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <functional>
 #include <vector>
 
+#include "kinesd/api/error.hpp"
+#include "kinesd/api/faults.hpp"
 #include "kinesd/common/logging.hpp"
 
 namespace kinesd::http {
@@ -53,6 +57,47 @@ admin_response post_clock(admin_context& ctx, std::string_view, std::string_view
     return {200, clock_state(ctx.clock).dump()};
 }
 
+// POST /_kinesd/faults {"operation", "streamName"?, "errorType"?, "rate"?, "latencyMs"?}
+// -> {"id": N}
+admin_response post_fault(admin_context&, std::string_view, std::string_view body) {
+    auto req = parse_object(body);
+    if (!req) return error(400, "SerializationException", "The body must be a JSON object.");
+    try {
+        auto spec = api::fault_registry::parse(*req);
+        const auto id = api::faults().add(spec);
+        module_logger("admin")->info("fault {} added: {} {} {} rate {} latency {} ms", id, spec.operation,
+                                     spec.stream_name.empty() ? "(any stream)" : spec.stream_name,
+                                     spec.error_type.empty() ? "(no error)" : spec.error_type, spec.rate,
+                                     spec.latency_ms);
+        return {200, json{{"id", id}}.dump()};
+    } catch (const api_error& e) {
+        return error(e.status, e.type, e.what());
+    }
+}
+
+// GET /_kinesd/faults -> {"faults": [...]}
+admin_response get_faults(admin_context&, std::string_view, std::string_view) {
+    return {200, json{{"faults", api::faults().list()}}.dump()};
+}
+
+// DELETE /_kinesd/faults -> {} (all cleared)
+admin_response delete_faults(admin_context&, std::string_view, std::string_view) {
+    api::faults().clear();
+    module_logger("admin")->info("faults cleared");
+    return {200, "{}"};
+}
+
+// DELETE /_kinesd/faults/<id> -> {} or 404
+admin_response delete_fault(admin_context&, std::string_view path, std::string_view) {
+    const auto text = path.substr(std::string_view("/_kinesd/faults/").size());
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || end != text.data() + text.size() || !api::faults().remove(id))
+        return error(404, "ResourceNotFoundException", fmt::format("No fault with id {}.", text));
+    module_logger("admin")->info("fault {} removed", id);
+    return {200, "{}"};
+}
+
 struct route {
     std::string_view method;
     std::string_view path;  // exact path, or a prefix when it ends with '/'
@@ -63,6 +108,10 @@ const std::vector<route>& routes() {
     static const std::vector<route> table = {
         {"GET", "/_kinesd/clock", get_clock},
         {"POST", "/_kinesd/clock", post_clock},
+        {"GET", "/_kinesd/faults", get_faults},
+        {"POST", "/_kinesd/faults", post_fault},
+        {"DELETE", "/_kinesd/faults", delete_faults},
+        {"DELETE", "/_kinesd/faults/", delete_fault},
     };
     return table;
 }

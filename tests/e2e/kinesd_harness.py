@@ -48,6 +48,11 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+# Flags every test server gets before its own (a later flag wins). Tests write and read as fast
+# as they can into 1-shard streams, which AWS's per-shard limits (on by default) would throttle:
+# only tests about throttling turn it on, with "--throttle", "on" in their own arguments.
+DEFAULT_SERVER_ARGS = ("--throttle", "off")
+
 
 def _isolate_from_user_aws_config():
     """Keeps ~/.aws and AWS_* variables of whoever runs the tests out of boto3 in this process."""
@@ -201,6 +206,7 @@ class KinesdServer:
             "--port", str(port),
             "--data-dir", self.data_dir,
             "--log-level", self.log_level,
+            *DEFAULT_SERVER_ARGS,
             *self.extra_args,
         ]
         with open(self._stderr_path, "wb") as err, open(os.devnull, "rb") as devnull:

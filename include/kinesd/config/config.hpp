@@ -27,6 +27,12 @@ struct config {
     std::uint64_t segment_bytes = 64ull << 20;      // segment files roll past this size
     bool admin = false;  // serve the admin API under /_kinesd/ (clock, faults)
     bool throttle = true;  // enforce AWS's per-shard throughput and scaling limits
+    // Per-shard throughput limits (each a token bucket holding one second of its rate).
+    std::uint64_t shard_write_bytes_per_sec = 1u << 20;  // data plus partition key bytes
+    std::uint32_t shard_write_records_per_sec = 1000;
+    std::uint64_t shard_read_bytes_per_sec = 2u << 20;
+    std::uint32_t shard_read_calls_per_sec = 5;  // GetRecords calls
+    bool control_plane_limits = false;  // AWS's per-operation TPS limits (LimitExceededException)
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

@@ -18,6 +18,7 @@
 #include "kinesd/shard/hash_key.hpp"
 #include "kinesd/shard/shard_id.hpp"
 #include "kinesd/storage/shard_log.hpp"
+#include "kinesd/throttle/shard_throughput.hpp"
 
 namespace kinesd {
 
@@ -55,12 +56,17 @@ public:
     // Deletes the shard's files (stream deletion). No append may run concurrently.
     void remove_files();
 
+    // The shard's throughput buckets and throttle counters. Metering state, not part of the
+    // shard's value (hence usable through a const shard); lock-free, see shard_throughput.
+    throttle::shard_throughput& throughput() const { return throughput_; }
+
 private:
     shard_info info_;
     std::mutex write_mu_;
     std::unique_ptr<storage::shard_log> log_;
     epoch_ms last_arrival_ms_ = 0;  // guarded by write_mu_
     std::vector<storage::seqno> seq_scratch_;  // guarded by write_mu_
+    mutable throttle::shard_throughput throughput_;
 };
 
 // An immutable snapshot of a stream's shards, swapped whole when resharding changes them.
