@@ -6,6 +6,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/request.hpp"
+#include "kinesd/api/resources.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
@@ -50,8 +51,11 @@ std::string create_stream(context& ctx, const json& req) {
     request.shard_count = mode == stream_mode::on_demand
                               ? on_demand_initial_shards
                               : static_cast<std::uint32_t>(*shard_count);
-    if (auto tags = req.find("Tags"); tags != req.end() && tags->is_object())
-        request.extra["tags"] = *tags;
+    if (auto tags = req.find("Tags"); tags != req.end() && tags->is_object()) {
+        const auto what = fmt::format("stream {}", name);
+        check_tag_characters(*tags, "create", what, ctx.account);
+        merge_tags(request.extra["tags"], *tags, "create", what, ctx.account);
+    }
     if (auto size = int_member(req, "MaxRecordSizeInKiB")) request.extra["max_record_size_kib"] = *size;
     ctx.streams.create(request);
     return {};  // AWS answers 200 with an empty body
@@ -59,6 +63,15 @@ std::string create_stream(context& ctx, const json& req) {
 
 std::string delete_stream(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
+    // Deleting the stream deletes its consumers, but only when the caller says so.
+    if (!bool_member(req, "EnforceConsumerDeletion").value_or(false) &&
+        live_consumer_count(s->settings(), ctx.time.now_ms()) > 0)
+        throw api_error("ResourceInUseException",
+                        fmt::format("DeleteStream can't delete {}:{} because there are consumers associated "
+                                    "with this data stream. To delete {} anyway, set the "
+                                    "EnforceConsumerDeletion parameter to true to force the deletion of all "
+                                    "the consumers that are associated with it.",
+                                    s->account, s->name, s->name));
     ctx.streams.remove(stream_key{s->account, s->region, s->name});
     return {};
 }
@@ -116,8 +129,12 @@ std::string describe_stream_summary(context& ctx, const json& req) {
     d["EnhancedMonitoring"] = enhanced_monitoring(st);
     add_encryption(d, st);
     d["OpenShardCount"] = open_shards;
-    d["ConsumerCount"] = st.extra.contains("consumers") ? st.extra["consumers"].size() : 0;
+    d["ConsumerCount"] = live_consumer_count(st, ctx.time.now_ms());
     d["MaxRecordSizeInKiB"] = st.extra.value("max_record_size_kib", 1024);
+    if (st.extra.contains("warm_throughput_mibps")) {
+        const int mibps = st.extra.value("warm_throughput_mibps", 0);
+        d["WarmThroughput"] = {{"TargetMiBps", mibps}, {"CurrentMiBps", mibps}};
+    }
     return json{{"StreamDescriptionSummary", std::move(d)}}.dump();
 }
 

@@ -24,4 +24,41 @@ std::string get_shard_iterator(context&, const nlohmann::json&);
 std::string get_records(context&, const nlohmann::json&);
 }  // namespace records
 
+namespace tags {
+std::string add_tags_to_stream(context&, const nlohmann::json&);
+std::string remove_tags_from_stream(context&, const nlohmann::json&);
+std::string list_tags_for_stream(context&, const nlohmann::json&);
+std::string tag_resource(context&, const nlohmann::json&);
+std::string untag_resource(context&, const nlohmann::json&);
+std::string list_tags_for_resource(context&, const nlohmann::json&);
+}  // namespace tags
+
+namespace consumers {
+std::string register_stream_consumer(context&, const nlohmann::json&);
+std::string describe_stream_consumer(context&, const nlohmann::json&);
+std::string list_stream_consumers(context&, const nlohmann::json&);
+std::string deregister_stream_consumer(context&, const nlohmann::json&);
+}  // namespace consumers
+
+namespace stream_settings_ops {
+std::string start_stream_encryption(context&, const nlohmann::json&);
+std::string stop_stream_encryption(context&, const nlohmann::json&);
+std::string enable_enhanced_monitoring(context&, const nlohmann::json&);
+std::string disable_enhanced_monitoring(context&, const nlohmann::json&);
+std::string update_max_record_size(context&, const nlohmann::json&);
+std::string update_stream_warm_throughput(context&, const nlohmann::json&);
+}  // namespace stream_settings_ops
+
+namespace account {
+std::string describe_limits(context&, const nlohmann::json&);
+std::string describe_account_settings(context&, const nlohmann::json&);
+std::string update_account_settings(context&, const nlohmann::json&);
+}  // namespace account
+
+namespace policies {
+std::string put_resource_policy(context&, const nlohmann::json&);
+std::string get_resource_policy(context&, const nlohmann::json&);
+std::string delete_resource_policy(context&, const nlohmann::json&);
+}  // namespace policies
+
 }  // namespace kinesd::api
