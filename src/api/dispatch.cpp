@@ -21,6 +21,8 @@ const std::unordered_map<std::string_view, handler> operations = {
     {"PutRecords", records::put_records},
     {"GetShardIterator", records::get_shard_iterator},
     {"GetRecords", records::get_records},
+    {"IncreaseStreamRetentionPeriod", retention::increase_stream_retention_period},
+    {"DecreaseStreamRetentionPeriod", retention::decrease_stream_retention_period},
 };
 
 }  // namespace

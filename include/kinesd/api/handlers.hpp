@@ -24,4 +24,9 @@ std::string get_shard_iterator(context&, const nlohmann::json&);
 std::string get_records(context&, const nlohmann::json&);
 }  // namespace records
 
+namespace retention {
+std::string increase_stream_retention_period(context&, const nlohmann::json&);
+std::string decrease_stream_retention_period(context&, const nlohmann::json&);
+}  // namespace retention
+
 }  // namespace kinesd::api
