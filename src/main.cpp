@@ -13,6 +13,7 @@
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/server.hpp"
+#include "kinesd/retention/reaper.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
 int main(int argc, char** argv) {
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
     try {
         boost::asio::io_context io;
         stream_registry streams(options, clock);
+        retention::reaper reaper(streams, clock, std::chrono::milliseconds(cfg.reaper_interval_ms));
+        reaper.start();
         http::server_state server_state{cfg, streams, clock};
         auto address = boost::asio::ip::make_address(cfg.host);
         http::server server(io, {address, cfg.port}, server_state);

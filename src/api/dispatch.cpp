@@ -43,6 +43,8 @@ const std::unordered_map<std::string_view, handler> operations = {
     {"PutResourcePolicy", policies::put_resource_policy},
     {"GetResourcePolicy", policies::get_resource_policy},
     {"DeleteResourcePolicy", policies::delete_resource_policy},
+    {"IncreaseStreamRetentionPeriod", retention::increase_stream_retention_period},
+    {"DecreaseStreamRetentionPeriod", retention::decrease_stream_retention_period},
 };
 
 }  // namespace

@@ -369,7 +369,8 @@ std::string get_records(context& ctx, const json& req) {
     admit_get_records(ctx, *s, *source, now);
     const std::int64_t limit = std::min(int_member(req, "Limit").value_or(max_get_records_limit),
                                         max_get_records_limit);
-    const epoch_ms retention_cutoff = now - static_cast<epoch_ms>(s->retention_hours()) * 3'600'000;
+    // Expired records are never returned, whether or not the reaper has deleted them yet.
+    const epoch_ms retention_cutoff = s->retention_cutoff_ms(now);
 
     storage::read_request read;
     read.after = pos->after_seq;

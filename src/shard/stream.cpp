@@ -95,6 +95,7 @@ void stream::publish(const stream_settings& s) {
     status_until_ms_.store(s.status_until_ms, std::memory_order_release);
     status_.store(static_cast<int>(s.status), std::memory_order_release);
     retention_hours_.store(s.retention_hours, std::memory_order_relaxed);
+    retention_floor_ms_.store(s.extra.value("retention_floor_ms", epoch_ms{0}), std::memory_order_relaxed);
     max_record_bytes_.store(
         static_cast<std::size_t>(s.extra.value("max_record_size_kib", 1024)) * 1024,
         std::memory_order_relaxed);

@@ -137,6 +137,14 @@ std::vector<std::shared_ptr<stream>> stream_registry::list(std::string_view acco
     return out;
 }
 
+std::vector<std::shared_ptr<stream>> stream_registry::all() const {
+    auto map = streams_.load();
+    std::vector<std::shared_ptr<stream>> out;
+    out.reserve(map->size());
+    for (const auto& [key, s] : *map) out.push_back(s);
+    return out;
+}
+
 std::size_t stream_registry::stream_count() const { return streams_.load()->size(); }
 
 std::uint32_t stream_registry::open_shard_count(std::string_view account,

@@ -320,29 +320,66 @@ read_result segment_log::read(const read_request& req, const record_visitor& vis
     return result;
 }
 
-std::size_t segment_log::drop_older_than(epoch_ms cutoff_ms) {
-    if (closed_.load(std::memory_order_relaxed)) return 0;
+segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool include_active) {
+    if (closed_.load(std::memory_order_relaxed)) return {};
     const auto list = list_;
-    // Arrival times never decrease along the log, so the droppable segments are a prefix.
-    // The active (last) segment always stays.
+    // Arrival times never decrease along the log, so the expired segments are a prefix.
+    auto expired = [&](const segment& s) { return s.records() == 0 || s.last_arrival_ms() < cutoff_ms; };
     std::size_t k = 0;
-    while (k + 1 < list->size() &&
-           ((*list)[k]->records() == 0 || (*list)[k]->last_arrival_ms() < cutoff_ms))
-        ++k;
-    if (k == 0) return 0;
-    auto next =
-        std::make_shared<segment_list>(list->begin() + static_cast<std::ptrdiff_t>(k), list->end());
+    while (k + 1 < list->size() && expired(*(*list)[k])) ++k;
+    // The active segment goes only when it has records and all of them expired; an empty
+    // active segment is what it would be replaced with.
+    const auto& active = list->back();
+    const bool drop_active = include_active && k + 1 == list->size() && active->records() > 0 &&
+                             active->last_arrival_ms() < cutoff_ms;
+    std::shared_ptr<segment> fresh;
+    if (drop_active) {
+        std::error_code ec;
+        fresh = segment::create(dir_, active->ordinal() + 1, options_.segment_bytes,
+                                options_.index_interval_bytes, ec);
+        // Without a new active segment the expired one stays until the next pass; reads skip
+        // its records either way.
+    }
+    if (fresh) ++k;
+    if (k == 0) return {};
+    segment_list gone(list->begin(), list->begin() + static_cast<std::ptrdiff_t>(k));
+    auto next = std::make_shared<segment_list>(list->begin() + static_cast<std::ptrdiff_t>(k), list->end());
+    if (fresh) {
+        active->seal();
+        next->push_back(std::move(fresh));
+        dir_dirty_ = true;
+    }
     std::uint64_t total = 0;
     for (const auto& s : *next) total += s->disk_bytes();
-    publish(std::move(next));  // from here on no new reader sees the dropped segments
+    publish(std::move(next));  // from here on no new reader sees the detached segments
     disk_bytes_.store(total, std::memory_order_relaxed);
-    for (std::size_t i = 0; i < k; ++i) {
-        const auto& s = (*list)[i];
+    for (const auto& s : gone) std::erase(unsynced_, s);
+    return gone;
+}
+
+std::size_t segment_log::drop_older_than(epoch_ms cutoff_ms) {
+    const segment_list gone = detach_prefix(cutoff_ms, /*include_active=*/false);
+    for (const auto& s : gone) {
         s->unlink_files();  // readers that hold it keep their mapping until they let go
         s->close_file();
-        std::erase(unsynced_, s);
     }
-    return k;
+    return gone.size();
+}
+
+detached_segments segment_log::detach_expired(epoch_ms cutoff_ms) {
+    segment_list gone = detach_prefix(cutoff_ms, /*include_active=*/true);
+    if (gone.empty()) return {};
+    std::uint64_t bytes = 0;
+    for (const auto& s : gone) bytes += s->disk_bytes();
+    const std::size_t count = gone.size();
+    // The segments are out of the log: nothing else touches their files any more, so the
+    // deleter needs no lock.
+    return detached_segments(count, bytes, [gone = std::move(gone)] {
+        for (const auto& s : gone) {
+            s->unlink_files();
+            s->close_file();
+        }
+    });
 }
 
 void segment_log::remove() {

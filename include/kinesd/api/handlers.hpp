@@ -60,5 +60,9 @@ std::string put_resource_policy(context&, const nlohmann::json&);
 std::string get_resource_policy(context&, const nlohmann::json&);
 std::string delete_resource_policy(context&, const nlohmann::json&);
 }  // namespace policies
+namespace retention {
+std::string increase_stream_retention_period(context&, const nlohmann::json&);
+std::string decrease_stream_retention_period(context&, const nlohmann::json&);
+}  // namespace retention
 
 }  // namespace kinesd::api

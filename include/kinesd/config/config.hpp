@@ -33,6 +33,7 @@ struct config {
     std::uint64_t shard_read_bytes_per_sec = 2u << 20;
     std::uint32_t shard_read_calls_per_sec = 5;  // GetRecords calls
     bool control_plane_limits = false;  // AWS's per-operation TPS limits (LimitExceededException)
+    std::int64_t reaper_interval_ms = 60'000;  // period of the retention reaper's passes
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

@@ -60,6 +60,13 @@ public:
     // shard's value (hence usable through a const shard); lock-free, see shard_throughput.
     throttle::shard_throughput& throughput() const { return throughput_; }
 
+    // Retention: takes out the segments whose records all arrived before cutoff_ms (the active
+    // one too when all of its records expired: shard_log::detach_expired) and deletes their
+    // files. Holds the write lock only to detach them, not while the files are deleted; readers
+    // never wait. Thread-safe. Returns the number of segments deleted; adds their bytes to
+    // bytes_freed.
+    std::size_t drop_expired(epoch_ms cutoff_ms, std::uint64_t& bytes_freed);
+
 private:
     shard_info info_;
     std::mutex write_mu_;
@@ -115,6 +122,12 @@ public:
     // Largest record (data plus partition key) the stream accepts, in bytes.
     std::size_t max_record_bytes() const { return max_record_bytes_.load(std::memory_order_relaxed); }
     std::shared_ptr<const shard_table> shards() const { return shards_.load(); }
+    // Lock-free. Records that arrived before the returned time have expired at `now`: now minus
+    // the retention period, but never before the floor that a retention increase leaves
+    // (records expired under the shorter period stay expired, as on AWS).
+    epoch_ms retention_cutoff_ms(epoch_ms now) const;
+    // Bytes of the stream's segment and index files, all shards. Lock-free.
+    std::uint64_t disk_bytes() const;
 
     // A consistent copy of the persisted settings, for Describe*.
     stream_settings settings() const;
@@ -126,6 +139,12 @@ public:
 
     // Installs settings and shards loaded from disk or made by CreateStream, without persisting.
     void install(stream_settings settings, std::vector<std::shared_ptr<shard>> shards);
+
+    // Retention: forgets the shards `ids` (closed shards whose records all expired). Persists
+    // the settings without them, publishes a shard table without them and deletes their files;
+    // readers holding the old table stay safe and find nothing. If persisting fails nothing
+    // changes and the error is returned. Unknown ids are ignored.
+    std::error_code drop_shards(const std::vector<shard_id>& ids);
     std::error_code persist() const;
 
     nlohmann::json to_json() const;  // meta.json contents (identity + settings)
@@ -147,6 +166,7 @@ private:
     std::atomic<int> retention_hours_{24};
     std::atomic<std::size_t> max_record_bytes_{1 << 20};
     std::atomic<std::shared_ptr<const shard_table>> shards_;
+    std::atomic<epoch_ms> retention_floor_ms_{0};  // extra["retention_floor_ms"]
 };
 
 }  // namespace kinesd

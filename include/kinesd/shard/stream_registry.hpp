@@ -52,6 +52,10 @@ public:
     // Streams of one account and region, ordered by name.
     std::vector<std::shared_ptr<stream>> list(std::string_view account, std::string_view region) const;
 
+    // Every stream of every account and region, deleting ones included (background work such as
+    // the retention reaper). Lock-free snapshot.
+    std::vector<std::shared_ptr<stream>> all() const;
+
     // Throws api_error: ResourceInUseException (exists), LimitExceededException (shard limit),
     // InternalFailure (disk).
     std::shared_ptr<stream> create(const create_stream_request& request);

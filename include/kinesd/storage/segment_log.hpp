@@ -43,6 +43,7 @@ class segment_log final : public shard_log {
     // Bytes of segment and index files, quarantined bytes included.
     std::uint64_t disk_bytes() const override;
     std::size_t drop_older_than(epoch_ms cutoff_ms) override;
+    detached_segments detach_expired(epoch_ms cutoff_ms) override;
     void remove() override;
 
     // --- Diagnostics and tests ----------------------------------------------------------------
@@ -64,6 +65,9 @@ class segment_log final : public shard_log {
     // current one.
     std::error_code roll(std::uint64_t bytes);
     void set_last(seqno seq, epoch_ms arrival_ms);
+    // Takes the expired prefix of the segment list out (the active segment too when
+    // include_active and it expired) and publishes the rest; returns what was taken out.
+    segment_list detach_prefix(epoch_ms cutoff_ms, bool include_active);
 
     const std::filesystem::path dir_;
     const segment_log_options options_;

@@ -139,6 +139,44 @@ struct read_request {
 
 using record_visitor = std::function<void(const record_view&)>;
 
+// Segments that retention took out of a log (shard_log::detach_expired) but whose files are still
+// on disk. No reader that starts after the detach sees them; readers that hold them keep their
+// mappings. delete_files() unlinks the files: call it after letting go of the shard's write lock,
+// so that appends never wait for the file system. Destroying the object deletes them too.
+// Move-only; not thread-safe.
+class detached_segments {
+public:
+    detached_segments() = default;
+    detached_segments(std::size_t count, std::uint64_t bytes, std::function<void()> deleter)
+        : count_(count), bytes_(bytes), deleter_(std::move(deleter)) {}
+    detached_segments(detached_segments&& o) noexcept
+        : count_(o.count_), bytes_(o.bytes_), deleter_(std::exchange(o.deleter_, nullptr)) {}
+    detached_segments& operator=(detached_segments&& o) noexcept {
+        if (this != &o) {
+            delete_files();
+            count_ = o.count_;
+            bytes_ = o.bytes_;
+            deleter_ = std::exchange(o.deleter_, nullptr);
+        }
+        return *this;
+    }
+    detached_segments(const detached_segments&) = delete;
+    detached_segments& operator=(const detached_segments&) = delete;
+    ~detached_segments() { delete_files(); }
+
+    std::size_t count() const { return count_; }     // segments detached
+    std::uint64_t bytes() const { return bytes_; }   // their segment and index file bytes
+    // Idempotent.
+    void delete_files() {
+        if (auto d = std::exchange(deleter_, nullptr)) d();
+    }
+
+private:
+    std::size_t count_ = 0;
+    std::uint64_t bytes_ = 0;
+    std::function<void()> deleter_;
+};
+
 // Thread-safety: one writer at a time (append, sync, drop_older_than, remove: the caller holds
 // the shard's write lock); any number of concurrent readers (read, last_seq, ...), which never
 // wait for a write's I/O and never see a record before append() has returned for it.
@@ -171,6 +209,14 @@ public:
     // Retention: deletes every whole segment whose newest record arrived before cutoff_ms.
     // Returns the number of segments deleted. Never blocks readers (they keep their mapping).
     virtual std::size_t drop_older_than(epoch_ms cutoff_ms) = 0;
+
+    // Retention, with the active segment included: takes out every segment whose newest record
+    // arrived before cutoff_ms, oldest first (and segments left without records). When that
+    // includes the active segment, it is replaced by a new empty one, so that a log whose
+    // records all expired keeps nothing of them on disk; last_seq() and last_arrival_ms() keep
+    // their values. Writer only (under the shard's write lock); call delete_files() on the
+    // result after releasing it. If the new active segment cannot be created, the old one stays.
+    virtual detached_segments detach_expired(epoch_ms cutoff_ms) = 0;
 
     // Deletes every file of the log; the object is unusable afterwards (appends: closed).
     virtual void remove() = 0;

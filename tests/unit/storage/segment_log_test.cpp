@@ -603,6 +603,75 @@ TEST_F(segment_log_test, drop_older_than_deletes_whole_sealed_segments) {
     EXPECT_TRUE(read_all(*log).back().seq == 301);
 }
 
+TEST_F(segment_log_test, detach_expired_takes_the_expired_prefix_and_deletes_files_later) {
+    auto log = open();
+    fill(*log, 300);  // arrival 1000 + seq / 10
+    const auto segs_before = log->segments();
+    ASSERT_GE(segs_before->size(), 4u);
+    const epoch_ms second_last = (*segs_before)[1]->last_arrival_ms();
+    const seqno third_first = (*segs_before)[2]->index()[0].seq;
+    const std::uint64_t first_two_bytes = (*segs_before)[0]->disk_bytes() + (*segs_before)[1]->disk_bytes();
+
+    EXPECT_EQ(log->detach_expired(0).count(), 0u);
+    auto detached = log->detach_expired(second_last + 1);
+    EXPECT_EQ(detached.count(), 2u);
+    EXPECT_EQ(detached.bytes(), first_two_bytes);
+    // Out of the log at once, still on disk until delete_files().
+    EXPECT_TRUE(log->first_seq() == third_first);
+    expect_range(read_all(*log), third_first, 300);
+    EXPECT_TRUE(fs::exists(dir() / "00000000000000000001.seg"));
+    detached.delete_files();
+    EXPECT_FALSE(fs::exists(dir() / "00000000000000000001.seg"));
+    EXPECT_FALSE(fs::exists(dir() / "00000000000000000001.idx"));
+    EXPECT_FALSE(fs::exists(dir() / "00000000000000000002.seg"));
+    EXPECT_TRUE(fs::exists(dir() / "00000000000000000003.seg"));
+
+    // Not expired: the active segment stays.
+    const auto active = log->segments()->back();
+    std::size_t older = 0;
+    for (const auto& s : *log->segments()) older += s->last_arrival_ms() < active->last_arrival_ms();
+    ASSERT_GT(older, 0u);
+    EXPECT_EQ(log->detach_expired(active->last_arrival_ms()).count(), older);
+    EXPECT_TRUE(log->segments()->back() == active);
+    EXPECT_EQ(log->detach_expired(active->last_arrival_ms()).count(), 0u);
+    EXPECT_EQ(log->last_arrival_ms(), active->last_arrival_ms());
+
+    // Everything expired: the active segment is replaced by an empty one, and no file of the
+    // expired records is left (the destructor of the result deletes them).
+    const std::uint64_t active_ordinal = active->ordinal();
+    const std::size_t remaining = log->segments()->size();
+    EXPECT_EQ(log->detach_expired(1'000'000).count(), remaining);
+    EXPECT_TRUE(read_all(*log).empty());
+    EXPECT_FALSE(log->first_seq().has_value());
+    EXPECT_TRUE(log->last_seq() == 300);
+    EXPECT_EQ(log->last_arrival_ms(), active->last_arrival_ms());
+    EXPECT_FALSE(fs::exists(dir() / segment_file_name(active_ordinal)));
+    ASSERT_EQ(files_with(dir(), ".seg").size(), 1u);
+    EXPECT_EQ(files_with(dir(), ".seg")[0].filename(), segment_file_name(active_ordinal + 1));
+    std::uint64_t on_disk = 0;
+    for (const auto& e : fs::directory_iterator(dir())) on_disk += e.file_size();
+    EXPECT_EQ(log->disk_bytes(), on_disk);
+    // The reader that held the old list still reads through its mappings.
+    EXPECT_FALSE((*segs_before)[0]->readable().empty());
+
+    // Appends go on above the old numbers, and survive a reopen.
+    ASSERT_FALSE(append_range(*log, 301, 1, 5000));
+    ASSERT_FALSE(log->sync());
+    log.reset();
+    recovery_report rep;
+    log = open(&rep);
+    EXPECT_TRUE(rep.messages.empty());
+    expect_range(read_all(*log), 301, 301);
+}
+
+TEST_F(segment_log_test, detach_expired_of_an_empty_or_removed_log_is_a_no_op) {
+    auto log = open();
+    EXPECT_EQ(log->detach_expired(1'000'000).count(), 0u);
+    fill(*log, 10);
+    log->remove();
+    EXPECT_EQ(log->detach_expired(1'000'000).count(), 0u);
+}
+
 TEST_F(segment_log_test, remove_deletes_everything) {
     auto log = open();
     fill(*log, 100);
