@@ -9,7 +9,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/request.hpp"
-#include "kinesd/common/logging.hpp"
+#include "kinesd/api/resources.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
 namespace kinesd::api::retention {
@@ -35,15 +35,11 @@ std::string change_retention(context& ctx, const json& req, direction dir) {
             "is too long.",
             max_retention_hours, hours));
     const epoch_ms now = ctx.time.now_ms();
-    const auto status = s->status(now);
-    if (status != stream_status::active)
-        throw api_error("ResourceInUseException",
-                        fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                                    s->name, s->account, status_name(status)));
+    require_active(*s, now);
     const std::int64_t update_ms = ctx.streams.options().update_stream_ms;
     // The check and the change happen under the stream's metadata lock: two concurrent calls
     // cannot both pass the check against the same old value.
-    auto ec = s->update([&](stream_settings& st) {
+    update_settings(*s, [&](stream_settings& st) {
         const int current = st.retention_hours;
         if (dir == direction::increase && hours < current)
             throw api_error::invalid_argument(fmt::format(
@@ -67,11 +63,6 @@ std::string change_retention(context& ctx, const json& req, direction dir) {
             st.status_until_ms = now + update_ms;
         }
     });
-    if (ec) {
-        module_logger("api")->error("request {}: cannot write metadata of {}: {}", ctx.request_id,
-                                    s->name, ec.message());
-        throw api_error::internal_failure();
-    }
     return {};  // AWS answers 200 with an empty body
 }
 
