@@ -1,6 +1,7 @@
 """Retention: records expire after the stream's retention period, on every read path and on disk.
 The server's clock is moved through the admin API (--admin on) instead of waiting a day, and the
-reaper runs every 100 ms. Segment files are small so that a few records fill several."""
+reaper runs every 100 ms. Segment files are small so that a few records fill several. Throttling
+is off: these tests read the same shard many times a second, and throttling has its own tests."""
 import glob
 import json
 import os
@@ -16,7 +17,8 @@ SHARD0 = "shardId-000000000000"
 
 
 class Retention(KinesdTestCase):
-    server_args = ("--admin", "on", "--reaper-interval-ms", "100", "--segment-bytes", "4096")
+    server_args = ("--admin", "on", "--reaper-interval-ms", "100", "--segment-bytes", "4096",
+                   "--throttle", "off")
 
     def setUp(self):
         self.admin("POST", "/_kinesd/clock", {"reset": True})
