@@ -142,12 +142,7 @@ std::string deregister_stream_consumer(context& ctx, const json& req) {
     const auto delay = ctx.streams.options().delete_stream_ms;
     update_settings(*ref.owner, [&](stream_settings& st) {
         json& entry = consumer_entry(st, ref, now);
-        if (consumer_status(entry, now) == consumer_state::deleting)
-            throw api_error("ResourceInUseException",
-                            fmt::format("Consumer {} with creation timestamp {} under stream {} and account {} "
-                                        "is not in ACTIVE status.",
-                                        *ref.consumer, ref.consumer_created_s, ref.owner->name,
-                                        ref.owner->account));
+        if (consumer_status(entry, now) == consumer_state::deleting) throw consumer_not_active(ref);
         entry["status"] = "DELETING";
         entry["status_until_ms"] = now + delay;
         purge_gone_consumers(st, now);  // with no delay the consumer is gone at once

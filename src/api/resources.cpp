@@ -133,6 +133,13 @@ api_error consumer_not_found(const stream& s, std::string_view consumer) {
                         s.account)};
 }
 
+api_error consumer_not_active(const resource_ref& ref) {
+    return {"ResourceInUseException",
+            fmt::format("Consumer {} with creation timestamp {} under stream {} and account {} is not in "
+                        "ACTIVE status.",
+                        *ref.consumer, ref.consumer_created_s, ref.owner->name, ref.owner->account)};
+}
+
 resource_ref resolve_consumer_arn(context& ctx, std::string_view arn) {
     auto parsed = parse_consumer_arn(arn);
     if (!parsed) throw api_error::invalid_argument(fmt::format("Invalid ConsumerARN: {}", arn));

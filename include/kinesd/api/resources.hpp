@@ -72,6 +72,8 @@ resource_ref resolve_consumer_arn(context& ctx, std::string_view arn);
 nlohmann::json& consumer_entry(stream_settings& st, const resource_ref& ref, epoch_ms now);
 
 api_error consumer_not_found(const stream& s, std::string_view consumer);
+// ResourceInUseException, AWS's answer to a change of a consumer that is not ACTIVE.
+api_error consumer_not_active(const resource_ref& ref);
 
 // ResourceInUseException unless the stream is ACTIVE: AWS refuses to change a stream that is
 // CREATING, UPDATING or DELETING.
