@@ -15,7 +15,9 @@ json& policy_holder(stream_settings& st, const resource_ref& ref, epoch_ms now) 
     return ref.is_consumer() ? consumer_entry(st, ref, now) : st.extra;
 }
 
-const char* policy_key(const resource_ref& ref) { return ref.is_consumer() ? "policy" : "resource_policy"; }
+const char* policy_key(const resource_ref& ref) {
+    return ref.is_consumer() ? "policy" : "resource_policy";
+}
 
 }  // namespace
 
