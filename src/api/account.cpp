@@ -40,7 +40,8 @@ json load_settings(context& ctx) {
     if (!in) return json::object();
     auto doc = json::parse(in, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-        logger()->error("{} is malformed; using default account settings", settings_path(ctx).string());
+        logger()->error("{} is malformed; using default account settings",
+                        settings_path(ctx).string());
         return json::object();
     }
     return doc;
@@ -63,8 +64,10 @@ json commitment_json(const json& entry) {
     out["Status"] = status == "ENABLED" && entry.value("disable_requested", false)
                         ? "ENABLED_UNTIL_EARLIEST_ALLOWED_END"
                         : status;
-    if (entry.contains("started_ms")) out["StartedAt"] = epoch_seconds(entry["started_ms"].get<epoch_ms>());
-    if (entry.contains("ended_ms")) out["EndedAt"] = epoch_seconds(entry["ended_ms"].get<epoch_ms>());
+    if (entry.contains("started_ms"))
+        out["StartedAt"] = epoch_seconds(entry["started_ms"].get<epoch_ms>());
+    if (entry.contains("ended_ms"))
+        out["EndedAt"] = epoch_seconds(entry["ended_ms"].get<epoch_ms>());
     if (status == "ENABLED" && entry.contains("earliest_end_ms"))
         out["EarliestAllowedEndAt"] = epoch_seconds(entry["earliest_end_ms"].get<epoch_ms>());
     return out;
@@ -105,7 +108,9 @@ std::string update_account_settings(context& ctx, const json& req) {
     const bool enabled = entry.value("status", "DISABLED") == "ENABLED";
     if (wanted == "ENABLED") {
         if (!enabled) {
-            entry = {{"status", "ENABLED"}, {"started_ms", now}, {"earliest_end_ms", now + min_commitment_ms}};
+            entry = {{"status", "ENABLED"},
+                     {"started_ms", now},
+                     {"earliest_end_ms", now + min_commitment_ms}};
         } else {
             entry.erase("disable_requested");  // enabling again cancels a pending disable
         }

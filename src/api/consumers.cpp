@@ -43,7 +43,8 @@ std::string register_stream_consumer(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
     const auto name = std::string(*string_member(req, "ConsumerName"));
     const epoch_ms now = ctx.time.now_ms();
-    if (!s->writable(now)) require_active(*s, now);  // CREATING or DELETING streams take no consumers
+    if (!s->writable(now))
+        require_active(*s, now);  // CREATING or DELETING streams take no consumers
     json tags = json::object();
     if (auto it = req.find("Tags"); it != req.end() && it->is_object()) {
         const auto what = fmt::format("consumer {}", name);
@@ -58,24 +59,27 @@ std::string register_stream_consumer(context& ctx, const json& req) {
     update_settings(*s, [&](stream_settings& st) {
         purge_gone_consumers(st, now);
         if (find_consumer(st, name, now))
-            throw api_error("ResourceInUseException",
-                            fmt::format("Consumer {} under stream {} under account {} already exists.", name,
-                                        s->name, s->account));
+            throw api_error(
+                "ResourceInUseException",
+                fmt::format("Consumer {} under stream {} under account {} already exists.", name,
+                            s->name, s->account));
         json& list = st.extra["consumers"];
         if (!list.is_array()) list = json::array();
         if (list.size() >= max_consumers_per_stream)
-            throw api_error("LimitExceededException",
-                            fmt::format("Stream {} under account {} already has {} registered consumers, "
-                                        "the most a stream can have.",
-                                        s->name, s->account, max_consumers_per_stream));
+            throw api_error(
+                "LimitExceededException",
+                fmt::format("Stream {} under account {} already has {} registered consumers, "
+                            "the most a stream can have.",
+                            s->name, s->account, max_consumers_per_stream));
         const auto creating = std::count_if(list.begin(), list.end(), [&](const json& c) {
             return consumer_status(c, now) == consumer_state::creating;
         });
         if (static_cast<std::size_t>(creating) >= max_consumers_creating)
-            throw api_error("LimitExceededException",
-                            fmt::format("Stream {} under account {} already has {} consumers in CREATING "
-                                        "status; try again when one is ACTIVE.",
-                                        s->name, s->account, max_consumers_creating));
+            throw api_error(
+                "LimitExceededException",
+                fmt::format("Stream {} under account {} already has {} consumers in CREATING "
+                            "status; try again when one is ACTIVE.",
+                            s->name, s->account, max_consumers_creating));
         list.push_back(entry);
     });
     // AWS always answers CREATING: registration completes asynchronously.
@@ -118,7 +122,8 @@ std::string list_stream_consumers(context& ctx, const json& req) {
     auto key = [](const json* c) {
         return std::pair{c->value("created_ms", epoch_ms{0}), c->value("name", std::string())};
     };
-    std::sort(live.begin(), live.end(), [&](const json* a, const json* b) { return key(a) < key(b); });
+    std::sort(live.begin(), live.end(),
+              [&](const json* a, const json* b) { return key(a) < key(b); });
     json list = json::array();
     std::optional<std::pair<epoch_ms, std::string>> last;
     bool more = false;
@@ -132,7 +137,8 @@ std::string list_stream_consumers(context& ctx, const json& req) {
         last = key(c);
     }
     json out{{"Consumers", std::move(list)}};
-    if (more) out["NextToken"] = base64::encode(fmt::format("lc1:{}:{}", last->first, last->second));
+    if (more)
+        out["NextToken"] = base64::encode(fmt::format("lc1:{}:{}", last->first, last->second));
     return out.dump();
 }
 
@@ -142,12 +148,7 @@ std::string deregister_stream_consumer(context& ctx, const json& req) {
     const auto delay = ctx.streams.options().delete_stream_ms;
     update_settings(*ref.owner, [&](stream_settings& st) {
         json& entry = consumer_entry(st, ref, now);
-        if (consumer_status(entry, now) == consumer_state::deleting)
-            throw api_error("ResourceInUseException",
-                            fmt::format("Consumer {} with creation timestamp {} under stream {} and account {} "
-                                        "is not in ACTIVE status.",
-                                        *ref.consumer, ref.consumer_created_s, ref.owner->name,
-                                        ref.owner->account));
+        if (consumer_status(entry, now) == consumer_state::deleting) throw consumer_not_active(ref);
         entry["status"] = "DELETING";
         entry["status_until_ms"] = now + delay;
         purge_gone_consumers(st, now);  // with no delay the consumer is gone at once

@@ -15,7 +15,9 @@ json& policy_holder(stream_settings& st, const resource_ref& ref, epoch_ms now) 
     return ref.is_consumer() ? consumer_entry(st, ref, now) : st.extra;
 }
 
-const char* policy_key(const resource_ref& ref) { return ref.is_consumer() ? "policy" : "resource_policy"; }
+const char* policy_key(const resource_ref& ref) {
+    return ref.is_consumer() ? "policy" : "resource_policy";
+}
 
 }  // namespace
 
@@ -28,7 +30,13 @@ std::string put_resource_policy(context& ctx, const json& req) {
     if (doc.is_discarded() || !doc.is_object())
         throw api_error::invalid_argument("Policy is not a valid JSON policy document.");
     const epoch_ms now = ctx.time.now_ms();
-    update_settings(*ref.owner, [&](stream_settings& st) { policy_holder(st, ref, now)[policy_key(ref)] = policy; });
+    update_settings(*ref.owner, [&](stream_settings& st) {
+        json& holder = policy_holder(st, ref, now);
+        // AWS attaches a policy only to a consumer that has finished registering.
+        if (ref.is_consumer() && consumer_status(holder, now) != consumer_state::active)
+            throw consumer_not_active(ref);
+        holder[policy_key(ref)] = policy;
+    });
     return {};
 }
 

@@ -44,20 +44,24 @@ consumer_state consumer_status(const json& entry, epoch_ms now) {
 
 std::string_view consumer_status_name(consumer_state s) {
     switch (s) {
-        case consumer_state::creating: return "CREATING";
-        case consumer_state::deleting: return "DELETING";
+        case consumer_state::creating:
+            return "CREATING";
+        case consumer_state::deleting:
+            return "DELETING";
         case consumer_state::active:
-        case consumer_state::gone: break;
+        case consumer_state::gone:
+            break;
     }
     return "ACTIVE";
 }
 
-std::optional<std::size_t> find_consumer(const stream_settings& st, std::string_view name, epoch_ms now,
-                                         std::optional<std::int64_t> created_s) {
+std::optional<std::size_t> find_consumer(const stream_settings& st, std::string_view name,
+                                         epoch_ms now, std::optional<std::int64_t> created_s) {
     const auto& list = consumers_of(st);
     for (std::size_t i = 0; i < list.size(); ++i) {
         const auto& c = list[i];
-        if (c.value("name", std::string()) != name || consumer_status(c, now) == consumer_state::gone)
+        if (c.value("name", std::string()) != name ||
+            consumer_status(c, now) == consumer_state::gone)
             continue;
         if (created_s && c.value("created_ms", epoch_ms{0}) / 1000 != *created_s) continue;
         return i;
@@ -91,7 +95,8 @@ std::optional<consumer_arn> parse_consumer_arn(std::string_view arn) {
         part = rest.substr(0, colon);
         rest.remove_prefix(colon + 1);
     }
-    if (parts[0] != "arn" || parts[1].substr(0, 3) != "aws" || parts[2] != "kinesis") return std::nullopt;
+    if (parts[0] != "arn" || parts[1].substr(0, 3) != "aws" || parts[2] != "kinesis")
+        return std::nullopt;
     constexpr std::string_view stream_prefix = "stream/", consumer_infix = "/consumer/";
     if (rest.substr(0, stream_prefix.size()) != stream_prefix) return std::nullopt;
     rest.remove_prefix(stream_prefix.size());
@@ -100,12 +105,14 @@ std::optional<consumer_arn> parse_consumer_arn(std::string_view arn) {
     consumer_arn out{parts[3], parts[4], rest.substr(0, infix), {}, 0};
     rest.remove_prefix(infix + consumer_infix.size());
     auto colon = rest.rfind(':');
-    if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) return std::nullopt;
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size())
+        return std::nullopt;
     out.consumer = rest.substr(0, colon);
     auto digits = rest.substr(colon + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out.created_s);
     if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-    if (out.stream.find('/') != std::string_view::npos || out.consumer.find('/') != std::string_view::npos)
+    if (out.stream.find('/') != std::string_view::npos ||
+        out.consumer.find('/') != std::string_view::npos)
         return std::nullopt;
     return out;
 }
@@ -131,6 +138,14 @@ api_error consumer_not_found(const stream& s, std::string_view consumer) {
     return {"ResourceNotFoundException",
             fmt::format("Consumer {} under stream {} under account {} not found.", consumer, s.name,
                         s.account)};
+}
+
+api_error consumer_not_active(const resource_ref& ref) {
+    return {"ResourceInUseException",
+            fmt::format(
+                "Consumer {} with creation timestamp {} under stream {} and account {} is not in "
+                "ACTIVE status.",
+                *ref.consumer, ref.consumer_created_s, ref.owner->name, ref.owner->account)};
 }
 
 resource_ref resolve_consumer_arn(context& ctx, std::string_view arn) {
@@ -161,8 +176,8 @@ void require_active(const stream& s, epoch_ms now) {
     const auto status = s.status(now);
     if (status != stream_status::active)
         throw api_error("ResourceInUseException",
-                        fmt::format("Stream {} under account {} not ACTIVE, instead in state {}", s.name,
-                                    s.account, status_name(status)));
+                        fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
+                                    s.name, s.account, status_name(status)));
 }
 
 void update_settings(stream& s, const std::function<void(stream_settings&)>& mutate) {

@@ -18,9 +18,13 @@ namespace kinesd::api {
 namespace {
 
 // Shard-level metrics in the order AWS lists them; "ALL" stands for all of them.
-constexpr std::array<std::string_view, 7> all_metrics = {
-    "IncomingBytes", "OutgoingBytes", "IncomingRecords", "OutgoingRecords",
-    "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"};
+constexpr std::array<std::string_view, 7> all_metrics = {"IncomingBytes",
+                                                         "OutgoingBytes",
+                                                         "IncomingRecords",
+                                                         "OutgoingRecords",
+                                                         "WriteProvisionedThroughputExceeded",
+                                                         "ReadProvisionedThroughputExceeded",
+                                                         "IteratorAgeMilliseconds"};
 
 json metrics_of(const stream_settings& st) {
     auto it = st.extra.find("shard_level_metrics");
@@ -104,12 +108,12 @@ std::string stop_stream_encryption(context& ctx, const json& req) {
     const auto key = std::string(*string_member(req, "KeyId"));
     update_settings(*s, [&](stream_settings& st) {
         if (st.extra.value("encryption_type", std::string("NONE")) != "KMS")
-            throw api_error::invalid_argument(fmt::format(
-                "Stream {} under account {} is not encrypted.", s->name, s->account));
+            throw api_error::invalid_argument(
+                fmt::format("Stream {} under account {} is not encrypted.", s->name, s->account));
         if (st.extra.value("key_id", std::string()) != key)
             throw api_error::invalid_argument(fmt::format(
-                "KeyId {} does not match the key the stream {} under account {} is encrypted with.", key,
-                s->name, s->account));
+                "KeyId {} does not match the key the stream {} under account {} is encrypted with.",
+                key, s->name, s->account));
         st.extra.erase("encryption_type");
         st.extra.erase("key_id");
         start_updating(st, ctx, now);

@@ -23,23 +23,28 @@ tag_text classify(std::string_view s) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             ++i;
-            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) continue;
+            if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+                continue;
             if (c == '%') {
                 percent = true;
                 continue;
             }
-            if (std::string_view("_./=+-@: ").find(static_cast<char>(c)) != std::string_view::npos) continue;
+            if (std::string_view("_./=+-@: ").find(static_cast<char>(c)) != std::string_view::npos)
+                continue;
             return tag_text::invalid;
         }
         // A multi-byte UTF-8 sequence (the JSON parser has checked it is well formed).
         const int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
         if (i + static_cast<std::size_t>(len) > s.size()) return tag_text::invalid;
         char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-        for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        for (int k = 1; k < len; ++k)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
         i += static_cast<std::size_t>(len);
         // Letters and digits of the scripts (Latin-1 letters up to Greek extended, then the
         // ranges from Glagolitic to Hangul); symbols and punctuation blocks are refused.
-        if ((cp >= 0xC0 && cp <= 0x1FFF && cp != 0xD7 && cp != 0xF7) || (cp >= 0x2C00 && cp <= 0xD7FF)) continue;
+        if ((cp >= 0xC0 && cp <= 0x1FFF && cp != 0xD7 && cp != 0xF7) ||
+            (cp >= 0x2C00 && cp <= 0xD7FF))
+            continue;
         return tag_text::invalid;
     }
     return percent ? tag_text::percent : tag_text::ok;
@@ -47,12 +52,14 @@ tag_text classify(std::string_view s) {
 
 json tag_list(const json& tags) {
     json out = json::array();
-    for (auto it = tags.begin(); it != tags.end(); ++it) out.push_back({{"Key", it.key()}, {"Value", it.value()}});
+    for (auto it = tags.begin(); it != tags.end(); ++it)
+        out.push_back({{"Key", it.key()}, {"Value", it.value()}});
     return out;
 }
 
 std::string what_of(const resource_ref& ref) {
-    return ref.is_consumer() ? fmt::format("consumer {}", *ref.consumer) : fmt::format("stream {}", ref.owner->name);
+    return ref.is_consumer() ? fmt::format("consumer {}", *ref.consumer)
+                             : fmt::format("stream {}", ref.owner->name);
 }
 
 // The tags object of a resource inside settings being changed.
@@ -98,11 +105,15 @@ void check_tag_characters(const json& keys_or_map, std::string_view verb, std::s
     bool percent = false;
     auto check = [&](std::string_view text) {
         switch (classify(text)) {
-            case tag_text::ok: break;
-            case tag_text::percent: percent = true; break;
+            case tag_text::ok:
+                break;
+            case tag_text::percent:
+                percent = true;
+                break;
             case tag_text::invalid:
                 throw api_error::invalid_argument(
-                    "Some tags contain invalid characters. Valid characters: Unicode letters, digits, "
+                    "Some tags contain invalid characters. Valid characters: Unicode letters, "
+                    "digits, "
                     "white space, _ . / = + - % @ :.");
         }
     };
@@ -118,7 +129,8 @@ void check_tag_characters(const json& keys_or_map, std::string_view verb, std::s
     if (percent)
         throw api_error::invalid_argument(fmt::format(
             "Failed to {} {} under account {} because some tags contained illegal characters. The "
-            "allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.",
+            "allowed characters are Unicode letters, white-spaces, "
+            "'_',',','/','=','+','-','@',':'.",
             verb, what, account));
 }
 
@@ -157,7 +169,8 @@ std::string list_tags_for_stream(context& ctx, const json& req) {
     const auto& map = tags.get_ref<const json::object_t&>();
     json list = json::array();
     bool more = false;
-    for (auto it = start ? map.upper_bound(std::string(*start)) : map.begin(); it != map.end(); ++it) {
+    for (auto it = start ? map.upper_bound(std::string(*start)) : map.begin(); it != map.end();
+         ++it) {
         if (list.size() == limit) {
             more = true;
             break;

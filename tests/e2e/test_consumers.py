@@ -177,6 +177,10 @@ class ConsumerLifecycle(KinesdTestCase):
         self.assertEqual([c["ConsumerStatus"] for c in listed], ["DELETING"])
         with self.assertAwsError("ResourceInUseException", contains="is not in ACTIVE status"):
             self.kinesis.deregister_stream_consumer(ConsumerARN=arn)
+        with self.assertAwsError("ResourceInUseException",
+                                 f"Consumer app with creation timestamp {arn.rsplit(':', 1)[1]} under "
+                                 f"stream {name} and account {ACCOUNT} is not in ACTIVE status."):
+            self.kinesis.put_resource_policy(ResourceARN=arn, Policy="{}")
         advance_clock(self.server, 601)
         with self.assertAwsError("ResourceNotFoundException"):
             self.kinesis.describe_stream_consumer(ConsumerARN=arn)

@@ -3,7 +3,7 @@ UntagResource, ListTagsForResource for streams and consumers, Tags on CreateStre
 RegisterStreamConsumer, the 50-tag limit and the character rules."""
 import unittest
 
-from kinesd_harness import ACCOUNT, KinesdTestCase, stream_arn, unique_name
+from kinesd_harness import ACCOUNT, KinesdTestCase, aws_clis, run_aws_cli, stream_arn, unique_name
 
 
 def tag_dict(tags):
@@ -134,6 +134,33 @@ class ResourceTags(KinesdTestCase):
             self.kinesis.list_tags_for_resource(ResourceARN=missing)
         with self.assertAwsError("ResourceNotFoundException"):
             self.kinesis.tag_resource(ResourceARN=stream_arn(unique_name("missing")), Tags={"a": "b"})
+
+
+class CliTagsAndConsumers(KinesdTestCase):
+    """The control plane through the AWS CLI v1 and v2 (each skipped when not installed)."""
+
+    def check(self, version):
+        if version not in aws_clis():
+            self.skipTest(f"AWS CLI v{version} is not installed")
+        name = self.create_stream()
+        cli = lambda *args: run_aws_cli(version, self.server, *args)
+        self.assertIsNone(cli("add-tags-to-stream", "--stream-name", name, "--tags", "team=core,env=dev"))
+        out = cli("list-tags-for-stream", "--stream-name", name)
+        self.assertEqual(out["Tags"], [{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "core"}])
+        consumer = cli("register-stream-consumer", "--stream-arn", stream_arn(name),
+                       "--consumer-name", "cli-app")["Consumer"]
+        out = cli("describe-stream-consumer", "--consumer-arn", consumer["ConsumerARN"])
+        self.assertEqual(out["ConsumerDescription"]["ConsumerName"], "cli-app")
+        out = cli("list-stream-consumers", "--stream-arn", stream_arn(name))
+        self.assertEqual([c["ConsumerName"] for c in out["Consumers"]], ["cli-app"])
+        limits = cli("describe-limits")
+        self.assertIn("ShardLimit", limits)
+
+    def test_cli_v1(self):
+        self.check(1)
+
+    def test_cli_v2(self):
+        self.check(2)
 
 
 if __name__ == "__main__":

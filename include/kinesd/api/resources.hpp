@@ -8,11 +8,10 @@
 //    "status_until_ms": epoch ms, "tags": {key: value}, "policy": str (optional)}
 // A CREATING entry is ACTIVE once status_until_ms has passed; a DELETING one is gone then (it
 // is dropped from the array at the next change of the stream's settings).
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +31,8 @@ std::string_view consumer_status_name(consumer_state s);
 // Index in extra["consumers"] of the consumer named `name` that is not gone at `now`; when
 // created_s is given the consumer must also have been created in that second (the ARN's
 // timestamp), so an ARN never names a later consumer of the same name.
-std::optional<std::size_t> find_consumer(const stream_settings& st, std::string_view name, epoch_ms now,
+std::optional<std::size_t> find_consumer(const stream_settings& st, std::string_view name,
+                                         epoch_ms now,
                                          std::optional<std::int64_t> created_s = std::nullopt);
 // Consumers that are not gone at `now` (ConsumerCount, the 20-per-stream limit).
 std::size_t live_consumer_count(const stream_settings& st, epoch_ms now);
@@ -49,14 +49,15 @@ std::string make_consumer_arn(const stream& s, std::string_view consumer, epoch_
 
 // The Consumer structure (ListStreamConsumers, RegisterStreamConsumer); with_stream adds
 // StreamARN (ConsumerDescription).
-nlohmann::json consumer_json(const stream& s, const nlohmann::json& entry, epoch_ms now, bool with_stream);
+nlohmann::json consumer_json(const stream& s, const nlohmann::json& entry, epoch_ms now,
+                             bool with_stream);
 
 // A stream or one of its consumers, as a ResourceARN or ConsumerARN names it.
 struct resource_ref {
     std::shared_ptr<stream> owner;
     std::optional<std::string> consumer;  // set for a consumer
     std::int64_t consumer_created_s = 0;
-    std::string arn;                      // as given
+    std::string arn;  // as given
 
     bool is_consumer() const { return consumer.has_value(); }
 };
@@ -72,6 +73,8 @@ resource_ref resolve_consumer_arn(context& ctx, std::string_view arn);
 nlohmann::json& consumer_entry(stream_settings& st, const resource_ref& ref, epoch_ms now);
 
 api_error consumer_not_found(const stream& s, std::string_view consumer);
+// ResourceInUseException, AWS's answer to a change of a consumer that is not ACTIVE.
+api_error consumer_not_active(const resource_ref& ref);
 
 // ResourceInUseException unless the stream is ACTIVE: AWS refuses to change a stream that is
 // CREATING, UPDATING or DELETING.
@@ -86,8 +89,8 @@ void update_settings(stream& s, const std::function<void(stream_settings&)>& mut
 // space and _ . / = + - @ : (the model checks lengths). Throws InvalidArgumentException with
 // AWS's wording; `verb` and `what` complete it: "Failed to {verb} {what} under account ...".
 constexpr std::size_t max_tags_per_resource = 50;
-void check_tag_characters(const nlohmann::json& keys_or_map, std::string_view verb, std::string_view what,
-                          std::string_view account);
+void check_tag_characters(const nlohmann::json& keys_or_map, std::string_view verb,
+                          std::string_view what, std::string_view account);
 // Merges `tags` into `into` (an object), refusing a result of more than 50 tags.
 void merge_tags(nlohmann::json& into, const nlohmann::json& tags, std::string_view verb,
                 std::string_view what, std::string_view account);

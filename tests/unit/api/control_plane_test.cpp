@@ -19,9 +19,10 @@ namespace {
 const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
 
 class control_plane_test : public ::testing::Test {
-protected:
+  protected:
     control_plane_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_control_test_" + std::to_string(std::random_device{}()))) {
+        : dir_(fs::temp_directory_path() /
+               ("kinesd_control_test_" + std::to_string(std::random_device{}()))) {
         open();
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
     }
@@ -55,7 +56,9 @@ protected:
         return api_error("none", "");
     }
 
-    json summary() { return call("DescribeStreamSummary", {{"StreamName", "s"}})["StreamDescriptionSummary"]; }
+    json summary() {
+        return call("DescribeStreamSummary", {{"StreamName", "s"}})["StreamDescriptionSummary"];
+    }
 
     fs::path dir_;
     manual_clock clock_;
@@ -68,11 +71,14 @@ TEST_F(control_plane_test, consumer_goes_creating_active_deleting_gone_with_the_
     create_ms_ = 5000;
     delete_ms_ = 3000;
     open();
-    auto c = call("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c"}})["Consumer"];
+    auto c = call("RegisterStreamConsumer",
+                  {{"StreamARN", stream_arn}, {"ConsumerName", "c"}})["Consumer"];
     EXPECT_EQ(c["ConsumerStatus"], "CREATING");
     const std::string arn = c["ConsumerARN"];
     EXPECT_EQ(arn, fmt::format("{}/consumer/c:{}", stream_arn, clock_.now_ms() / 1000));
-    auto describe = [&] { return call("DescribeStreamConsumer", {{"ConsumerARN", arn}})["ConsumerDescription"]; };
+    auto describe = [&] {
+        return call("DescribeStreamConsumer", {{"ConsumerARN", arn}})["ConsumerDescription"];
+    };
     EXPECT_EQ(describe()["ConsumerStatus"], "CREATING");
     clock_.advance(5000);
     EXPECT_EQ(describe()["ConsumerStatus"], "ACTIVE");
@@ -80,9 +86,11 @@ TEST_F(control_plane_test, consumer_goes_creating_active_deleting_gone_with_the_
 
     call("DeregisterStreamConsumer", {{"ConsumerARN", arn}});
     EXPECT_EQ(describe()["ConsumerStatus"], "DELETING");
-    EXPECT_EQ(error("DeregisterStreamConsumer", {{"ConsumerARN", arn}}).type, "ResourceInUseException");
+    EXPECT_EQ(error("DeregisterStreamConsumer", {{"ConsumerARN", arn}}).type,
+              "ResourceInUseException");
     clock_.advance(3000);
-    EXPECT_EQ(error("DescribeStreamConsumer", {{"ConsumerARN", arn}}).type, "ResourceNotFoundException");
+    EXPECT_EQ(error("DescribeStreamConsumer", {{"ConsumerARN", arn}}).type,
+              "ResourceNotFoundException");
     EXPECT_EQ(summary()["ConsumerCount"], 0);
     EXPECT_TRUE(call("ListStreamConsumers", {{"StreamARN", stream_arn}})["Consumers"].empty());
 }
@@ -91,16 +99,20 @@ TEST_F(control_plane_test, at_most_five_consumers_create_at_once_and_twenty_exis
     create_ms_ = 1000;
     open();
     for (int i = 0; i < 5; ++i)
-        call("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", fmt::format("c{}", i)}});
-    EXPECT_EQ(error("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c5"}}).type,
-              "LimitExceededException");
+        call("RegisterStreamConsumer",
+             {{"StreamARN", stream_arn}, {"ConsumerName", fmt::format("c{}", i)}});
+    EXPECT_EQ(
+        error("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c5"}}).type,
+        "LimitExceededException");
     for (int i = 5; i < 20; ++i) {
         clock_.advance(1000);
-        call("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", fmt::format("c{}", i)}});
+        call("RegisterStreamConsumer",
+             {{"StreamARN", stream_arn}, {"ConsumerName", fmt::format("c{}", i)}});
     }
     clock_.advance(1000);
-    EXPECT_EQ(error("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c20"}}).type,
-              "LimitExceededException");
+    EXPECT_EQ(
+        error("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c20"}}).type,
+        "LimitExceededException");
     EXPECT_EQ(summary()["ConsumerCount"], 20);
 }
 
@@ -111,7 +123,9 @@ TEST_F(control_plane_test, encryption_makes_the_stream_updating_until_due) {
     EXPECT_EQ(summary()["StreamStatus"], "UPDATING");
     EXPECT_EQ(summary()["EncryptionType"], "KMS");
     // A stream that is not ACTIVE takes no further change.
-    EXPECT_EQ(error("StopStreamEncryption", {{"StreamName", "s"}, {"EncryptionType", "KMS"}, {"KeyId", "k"}}).type,
+    EXPECT_EQ(error("StopStreamEncryption",
+                    {{"StreamName", "s"}, {"EncryptionType", "KMS"}, {"KeyId", "k"}})
+                  .type,
               "ResourceInUseException");
     clock_.advance(2000);
     EXPECT_EQ(summary()["StreamStatus"], "ACTIVE");
@@ -123,17 +137,23 @@ TEST_F(control_plane_test, encryption_makes_the_stream_updating_until_due) {
 
 TEST_F(control_plane_test, settings_survive_a_restart) {
     call("AddTagsToStream", {{"StreamName", "s"}, {"Tags", {{"team", "core"}}}});
-    auto c = call("RegisterStreamConsumer", {{"StreamARN", stream_arn}, {"ConsumerName", "c"}})["Consumer"];
-    call("StartStreamEncryption", {{"StreamName", "s"}, {"EncryptionType", "KMS"}, {"KeyId", "alias/k"}});
-    call("EnableEnhancedMonitoring", {{"StreamName", "s"}, {"ShardLevelMetrics", {"IncomingBytes"}}});
+    auto c = call("RegisterStreamConsumer",
+                  {{"StreamARN", stream_arn}, {"ConsumerName", "c"}})["Consumer"];
+    call("StartStreamEncryption",
+         {{"StreamName", "s"}, {"EncryptionType", "KMS"}, {"KeyId", "alias/k"}});
+    call("EnableEnhancedMonitoring",
+         {{"StreamName", "s"}, {"ShardLevelMetrics", {"IncomingBytes"}}});
     call("UpdateMaxRecordSize", {{"StreamARN", stream_arn}, {"MaxRecordSizeInKiB", 4096}});
-    call("PutResourcePolicy", {{"ResourceARN", stream_arn}, {"Policy", R"({"Version":"2012-10-17"})"}});
-    call("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
+    call("PutResourcePolicy",
+         {{"ResourceARN", stream_arn}, {"Policy", R"({"Version":"2012-10-17"})"}});
+    call("UpdateAccountSettings",
+         {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
 
     open();
     EXPECT_EQ(call("ListTagsForStream", {{"StreamName", "s"}})["Tags"],
               json::parse(R"([{"Key":"team","Value":"core"}])"));
-    EXPECT_EQ(call("DescribeStreamConsumer", {{"ConsumerARN", c["ConsumerARN"]}})["ConsumerDescription"]["ConsumerName"],
+    EXPECT_EQ(call("DescribeStreamConsumer",
+                   {{"ConsumerARN", c["ConsumerARN"]}})["ConsumerDescription"]["ConsumerName"],
               "c");
     const auto s = summary();
     EXPECT_EQ(s["EncryptionType"], "KMS");
@@ -141,16 +161,22 @@ TEST_F(control_plane_test, settings_survive_a_restart) {
     EXPECT_EQ(s["EnhancedMonitoring"][0]["ShardLevelMetrics"], json::array({"IncomingBytes"}));
     EXPECT_EQ(s["MaxRecordSizeInKiB"], 4096);
     EXPECT_EQ(s["ConsumerCount"], 1);
-    EXPECT_EQ(streams_->find(stream_key{"000000000000", "us-east-1", "s"})->max_record_bytes(), 4096u * 1024);
-    EXPECT_EQ(call("GetResourcePolicy", {{"ResourceARN", stream_arn}})["Policy"], R"({"Version":"2012-10-17"})");
-    EXPECT_EQ(call("DescribeAccountSettings", json::object())["MinimumThroughputBillingCommitment"]["Status"],
+    EXPECT_EQ(streams_->find(stream_key{"000000000000", "us-east-1", "s"})->max_record_bytes(),
+              4096u * 1024);
+    EXPECT_EQ(call("GetResourcePolicy", {{"ResourceARN", stream_arn}})["Policy"],
+              R"({"Version":"2012-10-17"})");
+    EXPECT_EQ(call("DescribeAccountSettings",
+                   json::object())["MinimumThroughputBillingCommitment"]["Status"],
               "ENABLED");
 }
 
 TEST_F(control_plane_test, disabling_a_commitment_early_waits_for_the_earliest_end) {
-    call("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
-    auto out = call("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "DISABLED"}}}});
-    EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+    call("UpdateAccountSettings",
+         {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
+    auto out = call("UpdateAccountSettings",
+                    {{"MinimumThroughputBillingCommitment", {{"Status", "DISABLED"}}}});
+    EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"],
+              "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
     clock_.advance(24 * 3600 * 1000);
     out = call("DescribeAccountSettings", json::object());
     EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "DISABLED");
@@ -163,7 +189,8 @@ TEST_F(control_plane_test, tags_are_limited_to_fifty_and_checked_for_characters)
     call("AddTagsToStream", {{"StreamName", "s"}, {"Tags", tags}});
     auto e = error("AddTagsToStream", {{"StreamName", "s"}, {"Tags", {{"one-more", "v"}}}});
     EXPECT_EQ(e.type, "InvalidArgumentException");
-    EXPECT_NE(std::string(e.what()).find("cannot have more than 50 tags"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot have more than 50 tags"), std::string::npos)
+        << e.what();
     // Overwriting an existing key does not add a tag.
     call("AddTagsToStream", {{"StreamName", "s"}, {"Tags", {{"k00", "new"}}}});
     EXPECT_EQ(error("AddTagsToStream", {{"StreamName", "s"}, {"Tags", {{"k00", "a*b"}}}}).type,

@@ -1,10 +1,11 @@
 // Every operation of the API model is dispatched: a gap in the table cannot hide.
+#include "kinesd/api/dispatch.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
-#include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/model.hpp"
 
 using namespace kinesd;
@@ -14,11 +15,11 @@ namespace {
 // Operations not dispatched yet, each with the work that will add it. Remove an entry when its
 // handler lands; the test also fails when a listed operation is dispatched.
 const std::set<std::string> known_gaps = {
-    "SubscribeToShard",               // event-stream push over HTTP/2: separate work
-    "SplitShard",                     // resharding work
-    "MergeShards",                    // resharding work
-    "UpdateShardCount",               // resharding work
-    "UpdateStreamMode",               // resharding work
+    "SubscribeToShard",  // event-stream push over HTTP/2: separate work
+    "SplitShard",        // resharding work
+    "MergeShards",       // resharding work
+    "UpdateShardCount",  // resharding work
+    "UpdateStreamMode",  // resharding work
 };
 
 TEST(dispatch, every_model_operation_has_a_handler) {
@@ -26,7 +27,8 @@ TEST(dispatch, every_model_operation_has_a_handler) {
     EXPECT_EQ(names.size(), 39u);
     for (const auto& op : names) {
         if (known_gaps.count(op)) continue;
-        EXPECT_NE(api::find_handler(op), nullptr) << op << " is in the API model but not dispatched";
+        EXPECT_NE(api::find_handler(op), nullptr)
+            << op << " is in the API model but not dispatched";
     }
 }
 
@@ -34,7 +36,8 @@ TEST(dispatch, known_gaps_are_real_model_operations_still_missing) {
     const auto& model = api::api_model::instance();
     for (const auto& op : known_gaps) {
         EXPECT_TRUE(model.has_operation(op)) << op;
-        EXPECT_EQ(api::find_handler(op), nullptr) << op << " is dispatched now: remove it from known_gaps";
+        EXPECT_EQ(api::find_handler(op), nullptr)
+            << op << " is dispatched now: remove it from known_gaps";
     }
 }
 

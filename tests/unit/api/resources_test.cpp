@@ -1,14 +1,15 @@
 // Consumer ARNs and the consumer records kept in a stream's settings.
-#include <gtest/gtest.h>
-
 #include "kinesd/api/resources.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace kinesd;
 using namespace kinesd::api;
 using json = nlohmann::json;
 
 TEST(consumer_arn, parses_aws_shape) {
-    auto arn = parse_consumer_arn("arn:aws:kinesis:us-west-2:123456789012:stream/orders/consumer/app-1:1572383852");
+    auto arn = parse_consumer_arn(
+        "arn:aws:kinesis:us-west-2:123456789012:stream/orders/consumer/app-1:1572383852");
     ASSERT_TRUE(arn);
     EXPECT_EQ(arn->region, "us-west-2");
     EXPECT_EQ(arn->account, "123456789012");
