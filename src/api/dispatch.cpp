@@ -45,6 +45,10 @@ const std::unordered_map<std::string_view, handler> operations = {
     {"DeleteResourcePolicy", policies::delete_resource_policy},
     {"IncreaseStreamRetentionPeriod", retention::increase_stream_retention_period},
     {"DecreaseStreamRetentionPeriod", retention::decrease_stream_retention_period},
+    {"SplitShard", resharding::split_shard},
+    {"MergeShards", resharding::merge_shards},
+    {"UpdateShardCount", resharding::update_shard_count},
+    {"UpdateStreamMode", resharding::update_stream_mode},
 };
 
 }  // namespace

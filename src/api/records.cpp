@@ -109,6 +109,10 @@ std::string java_date(epoch_ms ms) {
     return buf;
 }
 
+// How many times an append re-routes after finding its shard closed by resharding. One is
+// enough (the new table is published before a closing shard's writes resume); more is a bug.
+constexpr int max_reroutes = 8;
+
 shard& route(const shard_table& table, uint128 hash, const stream& s) {
     shard* target = table.route(hash);
     if (!target) {
@@ -116,6 +120,33 @@ shard& route(const shard_table& table, uint128 hash, const stream& s) {
         throw api_error::internal_failure();
     }
     return *target;
+}
+
+// ,"ChildShards":[...] of a closed shard: each shard whose parent or adjacent parent it is.
+void append_child_shards(std::string& out, const shard_table& table, std::uint32_t parent) {
+    out += R"(,"ChildShards":[)";
+    bool first = true;
+    for (const auto& c : table.infos) {
+        const bool child = (c.parent && c.parent->index == parent) ||
+                           (c.adjacent_parent && c.adjacent_parent->index == parent);
+        if (!child) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        out += R"({"ShardId":")";
+        out += c.id.str();
+        out += R"(","ParentShards":[")";
+        out += c.parent->str();
+        if (c.adjacent_parent) {
+            out += R"(",")";
+            out += c.adjacent_parent->str();
+        }
+        out += R"("],"HashKeyRange":{"StartingHashKey":")";
+        out += to_decimal(c.range.start);
+        out += R"(","EndingHashKey":")";
+        out += to_decimal(c.range.end);
+        out += R"("}})";
+    }
+    out += ']';
 }
 
 }  // namespace
@@ -130,24 +161,34 @@ std::string put_record(context& ctx, const json& req) {
     const uint128 hash = record_hash(key, string_member(req, "ExplicitHashKey"), ehk, has_ehk);
     check_record_size(*s, decoded_size(data), key.size(), "data");
     auto table = s->shards();
-    shard& target = route(*table, hash, *s);
-    const uint128 floor = ordering_floor(req, target, *s, now);
-    admit_put_record(ctx, *s, target, decoded_size(data) + key.size(), now);
+    shard* target = &route(*table, hash, *s);
+    uint128 floor = ordering_floor(req, *target, *s, now);
+    // Throughput is charged to the shard first routed to, also if resharding re-routes below.
+    admit_put_record(ctx, *s, *target, decoded_size(data) + key.size(), now);
 
     thread_local storage::append_batch batch;
     batch.clear();
     add_to_batch(batch, key, has_ehk, ehk, data);
     uint128 seq = 0;
     epoch_ms arrival = 0;
-    if (auto ec = target.append(batch, now, floor, {&seq, 1}, arrival)) {
+    for (int reroutes = 0;; ++reroutes) {
+        auto ec = target->append(batch, now, floor, {&seq, 1}, arrival);
+        if (!ec) break;
+        if (ec == shard_errc::closed && reroutes < max_reroutes) {
+            // Resharding closed the shard after we routed: route again on the new table.
+            table = s->shards();
+            target = &route(*table, hash, *s);
+            floor = ordering_floor(req, *target, *s, now);
+            continue;
+        }
         logger()->error("request {}: append to {} {} failed: {}", ctx.request_id, s->name,
-                        target.info().id.str(), ec.message());
-        throw to_api_error(ec);
+                        target->info().id.str(), ec.message());
+        throw ec == shard_errc::closed ? api_error::internal_failure() : to_api_error(ec);
     }
     std::string out;
     out.reserve(96);
     out += R"({"ShardId":")";
-    out += target.info().id.str();
+    out += target->info().id.str();
     out += R"(","SequenceNumber":")";
     out += to_decimal(seq);
     out += "\"}";
@@ -224,17 +265,50 @@ std::string put_records(context& ctx, const json& req) {
     thread_local std::vector<uint128> seqs;
     thread_local std::vector<std::size_t> seq_start;  // first index in seqs of each group
     thread_local std::vector<bool> group_failed;
+    thread_local std::vector<int> group_reroutes;
     seqs.assign(n, 0);
     seq_start.assign(group_shards.size(), 0);
     group_failed.assign(group_shards.size(), false);
+    group_reroutes.assign(group_shards.size(), 0);
     std::size_t offset = 0;
+    // Groups are appended in order; a group whose shard resharding closed after we routed is
+    // routed again on the new table into new groups at the end (its records keep their order).
     for (std::size_t g = 0; g < group_shards.size(); ++g) {
         seq_start[g] = offset;
         epoch_ms arrival = 0;
         auto& batch = batches[g];
         if (batch.empty()) continue;  // every record for the shard was refused
-        if (auto ec = group_shards[g]->append(batch, now, 0, std::span(seqs).subspan(offset, batch.size()),
-                                              arrival)) {
+        if (seqs.size() < offset + batch.size()) seqs.resize(offset + batch.size());
+        auto ec = group_shards[g]->append(batch, now, 0, std::span(seqs).subspan(offset, batch.size()),
+                                          arrival);
+        if (ec == shard_errc::closed && group_reroutes[g] < max_reroutes) {
+            table = s->shards();
+            group_of.clear();
+            for (std::size_t i = 0; i < n; ++i) {
+                // Refused records are not in the batch; admitted ones stay charged to the parent.
+                if (routes[i].group != g || routes[i].refusal != entry_refusal::none) continue;
+                const auto& r = records[i];
+                const auto key = *string_member(r, "PartitionKey");
+                const uint128 hash =
+                    routes[i].has_ehk ? hash_key::from_bytes(routes[i].ehk).value
+                                      : hash_key::of_partition_key(key).value;
+                routes[i].target = &route(*table, hash, *s);
+                auto [it, inserted] = group_of.try_emplace(routes[i].target, group_shards.size());
+                if (inserted) {
+                    group_shards.push_back(routes[i].target);
+                    if (batches.size() < group_shards.size()) batches.emplace_back();
+                    batches[it->second].clear();
+                    seq_start.push_back(0);
+                    group_failed.push_back(false);
+                    group_reroutes.push_back(group_reroutes[g] + 1);
+                }
+                routes[i].group = it->second;
+                add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk,
+                             *string_member(r, "Data"));
+            }
+            continue;  // no record refers to group g any more
+        }
+        if (ec) {
             logger()->error("request {}: append to {} {} failed: {}", ctx.request_id, s->name,
                             group_shards[g]->info().id.str(), ec.message());
             group_failed[g] = true;
@@ -399,6 +473,14 @@ std::string get_records(context& ctx, const json& req) {
     out += "]";
     charge_get_records(ctx, *source, result.data_bytes, now);
 
+    // The end of a closed shard: no next iterator, the children instead (as AWS answers). The
+    // table says closed only once no append can reach the shard, so reached_end is final.
+    const shard_info* info = table->info(pos->shard_index);
+    if (info && info->ending_seq && result.reached_end) {
+        append_child_shards(out, *table, pos->shard_index);
+        out += R"(,"MillisBehindLatest":0})";
+        return out;
+    }
     iterator_position next = *pos;
     next.issued_ms = now;
     if (result.records > 0) {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kinesd/api/error.hpp"
+#include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
 namespace kinesd::api {
@@ -156,6 +157,16 @@ json shard_json(const shard_info& info) {
     if (info.ending_seq) range["EndingSequenceNumber"] = to_decimal(*info.ending_seq);
     j["SequenceNumberRange"] = std::move(range);
     return j;
+}
+
+std::optional<epoch_ms> shard_closed_ms(const shard_info& info) {
+    if (!info.ending_seq) return std::nullopt;
+    return sequence_number{*info.ending_seq}.time_ms();
+}
+
+bool shard_listed(const shard_info& info, epoch_ms trim_horizon_ms) {
+    auto closed = shard_closed_ms(info);
+    return !closed || *closed >= trim_horizon_ms;
 }
 
 }  // namespace kinesd::api

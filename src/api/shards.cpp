@@ -96,14 +96,29 @@ std::string list_shards(context& ctx, const json& req) {
         }
     }
     const auto st = s->settings();
+    const epoch_ms trim_horizon = now - static_cast<epoch_ms>(st.retention_hours) * 3'600'000;
+    // Whether a shard was open at time t. The shards a stream was created with count as open
+    // from the beginning of time, so a timestamp before the stream existed finds them.
+    auto open_at = [](const shard_info& info, epoch_ms t) {
+        const bool started = !info.parent || info.created_ms <= t;
+        const auto closed = shard_closed_ms(info);
+        return started && (!closed || *closed >= t);
+    };
+    auto selected = [&](const shard_info& info) {
+        if (filter_type == "AT_LATEST") return !info.ending_seq;
+        if (filter_type == "AT_TRIM_HORIZON") return open_at(info, trim_horizon);
+        if (filter_type == "AT_TIMESTAMP") return open_at(info, *filter_time);
+        if (filter_type == "FROM_TIMESTAMP")
+            return shard_listed(info, std::max(*filter_time, trim_horizon));
+        // FROM_TRIM_HORIZON, the default, and AFTER_SHARD_ID: every shard within retention.
+        return shard_listed(info, trim_horizon);
+    };
     json shards = json::array();
     bool more = false;
     std::uint32_t last_index = 0;
     for (const auto& info : st.shards) {
         if (after && info.id.index <= *after) continue;
-        // AT_LATEST lists only open shards; the other filters matter once shards close
-        // (resharding), where their full meaning is applied.
-        if (filter_type == "AT_LATEST" && info.ending_seq) continue;
+        if (!selected(info)) continue;
         if (shards.size() == max_results) {
             more = true;
             break;

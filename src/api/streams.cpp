@@ -89,11 +89,13 @@ std::string describe_stream(context& ctx, const json& req) {
     const auto status = s->status(ctx.time.now_ms());
     // AWS lists no shards while a stream is being created or deleted.
     const bool shards_visible = status != stream_status::creating && status != stream_status::deleting;
+    const epoch_ms trim_horizon = ctx.time.now_ms() - static_cast<epoch_ms>(st.retention_hours) * 3'600'000;
     json shards = json::array();
     bool more = false;
     for (const auto& info : st.shards) {
         if (!shards_visible) break;
         if (exclusive_start && info.id.index <= *exclusive_start) continue;
+        if (!shard_listed(info, trim_horizon)) continue;  // closed and past retention
         if (shards.size() == limit) {
             more = true;
             break;

@@ -12,11 +12,13 @@ namespace kinesd {
 shard::shard(shard_info info, std::unique_ptr<storage::shard_log> log)
     : info_(std::move(info)), log_(std::move(log)) {
     last_arrival_ms_ = log_->last_arrival_ms();
+    closed_ = info_.ending_seq.has_value();
 }
 
 std::error_code shard::append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
                               std::span<uint128> seqs_out, epoch_ms& arrival_out) {
     std::lock_guard lock(write_mu_);
+    if (closed_) return shard_errc::closed;
     const epoch_ms arrival = std::max(now, last_arrival_ms_);
     uint128 last = std::max(log_->last_seq(), ordering_floor);
     last = std::max(last, info_.starting_seq > 0 ? info_.starting_seq - 1 : uint128{0});
@@ -85,6 +87,9 @@ stream_settings stream::settings() const {
 void stream::publish(const stream_settings& s) {
     auto table = std::make_shared<shard_table>();
     table->all = shard_objects_;
+    table->infos = s.shards;
+    std::sort(table->infos.begin(), table->infos.end(),
+              [](const shard_info& a, const shard_info& b) { return a.id.index < b.id.index; });
     for (const auto& sh : shard_objects_) {
         auto info_it = std::find_if(s.shards.begin(), s.shards.end(),
                                     [&](const shard_info& i) { return i.id == sh->info().id; });

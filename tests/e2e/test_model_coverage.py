@@ -14,10 +14,6 @@ MODEL = os.path.join(REPO_ROOT, "src", "api", "model", "kinesis-2013-12-02.min.j
 # stream over HTTP/2 and is separate work; it must not get a fake handler.
 KNOWN_GAPS = {
     "SubscribeToShard": "event-stream push (separate work)",
-    "SplitShard": "resharding work",
-    "MergeShards": "resharding work",
-    "UpdateShardCount": "resharding work",
-    "UpdateStreamMode": "resharding work",
 }
 
 

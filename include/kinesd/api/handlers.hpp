@@ -65,4 +65,11 @@ std::string increase_stream_retention_period(context&, const nlohmann::json&);
 std::string decrease_stream_retention_period(context&, const nlohmann::json&);
 }  // namespace retention
 
+namespace resharding {
+std::string split_shard(context&, const nlohmann::json&);
+std::string merge_shards(context&, const nlohmann::json&);
+std::string update_shard_count(context&, const nlohmann::json&);
+std::string update_stream_mode(context&, const nlohmann::json&);
+}  // namespace resharding
+
 }  // namespace kinesd::api

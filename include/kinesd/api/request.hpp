@@ -50,4 +50,10 @@ void append_json_string(std::string& out, std::string_view s);
 // The Shard structure of DescribeStream and ListShards.
 json shard_json(const shard_info& info);
 
+// When a closed shard closed (the time in its EndingSequenceNumber); nullopt while open.
+std::optional<epoch_ms> shard_closed_ms(const shard_info& info);
+// A shard is still listed while open, or until it has been closed for longer than the
+// retention period (its records are gone by then), as on AWS.
+bool shard_listed(const shard_info& info, epoch_ms trim_horizon_ms);
+
 }  // namespace kinesd::api

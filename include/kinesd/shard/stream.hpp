@@ -7,16 +7,19 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "kinesd/common/clock.hpp"
 #include "kinesd/shard/hash_key.hpp"
 #include "kinesd/shard/shard_id.hpp"
+#include "kinesd/shard/resharding.hpp"
 #include "kinesd/storage/shard_log.hpp"
 #include "kinesd/throttle/shard_throughput.hpp"
 
@@ -24,6 +27,13 @@ namespace kinesd {
 
 enum class stream_status { creating, deleting, active, updating };
 enum class stream_mode { provisioned, on_demand };
+
+// Errors of the shard layer reported as values.
+enum class shard_errc {
+    closed = 1,  // the shard was closed by resharding: route the records again (stream::shards())
+};
+const std::error_category& shard_category();
+std::error_code make_error_code(shard_errc e);
 
 // Lineage and range of a shard. Immutable once the shard exists, except ending_seq, which is
 // set once when the shard is closed (resharding).
@@ -67,6 +77,15 @@ public:
     // bytes_freed.
     std::size_t drop_expired(epoch_ms cutoff_ms, std::uint64_t& bytes_freed);
 
+    // Resharding (control plane). hold_writes() takes the write lock: appends to this shard wait
+    // until the returned lock is released. With it held, ending_seq_locked() is the shard's
+    // EndingSequenceNumber if it closed at `now` (>= every number it has given), and
+    // set_closed_locked() makes every later append fail with shard_errc::closed, so no record
+    // is acknowledged on the shard after its EndingSequenceNumber is fixed.
+    std::unique_lock<std::mutex> hold_writes() { return std::unique_lock(write_mu_); }
+    uint128 ending_seq_locked(epoch_ms now) const;
+    void set_closed_locked(bool closed) { closed_ = closed; }
+
 private:
     shard_info info_;
     std::mutex write_mu_;
@@ -74,6 +93,7 @@ private:
     epoch_ms last_arrival_ms_ = 0;  // guarded by write_mu_
     std::vector<storage::seqno> seq_scratch_;  // guarded by write_mu_
     mutable throttle::shard_throughput throughput_;
+    bool closed_ = false;                      // guarded by write_mu_
 };
 
 // An immutable snapshot of a stream's shards, swapped whole when resharding changes them.
@@ -84,6 +104,10 @@ struct shard_table {
     // The open shard whose range holds `hash`. Never null when the open shards cover the space.
     shard* route(uint128 hash) const;
     shard* find(std::uint32_t index) const;
+
+    // Lineage of every shard as last published (ending_seq set on closed shards), by index.
+    std::vector<shard_info> infos;
+    const shard_info* info(std::uint32_t index) const;
 };
 
 // What the control plane persists for a stream (meta.json), apart from its identity.
@@ -149,6 +173,25 @@ public:
 
     nlohmann::json to_json() const;  // meta.json contents (identity + settings)
 
+    // What a resharding operation changes (see reshard()).
+    struct reshard_change {
+        std::vector<std::uint32_t> closing;   // open shards to close
+        std::vector<planned_shard> created;   // new shards, by index; `closed` ones close at once
+        std::uint32_t next_shard_index = 0;
+        std::function<void(stream_settings&)> mutate;  // other changes (status, ...); may be empty
+    };
+    using log_opener = std::function<std::unique_ptr<storage::shard_log>(const shard_id&)>;
+
+    // Resharding, atomically and durably. Under the metadata lock: `decide` sees the current
+    // settings, validates (it may throw, nothing changes) and returns the change; the new shards'
+    // logs are opened with `open_log`; the closing shards' writes are held while their
+    // EndingSequenceNumbers are fixed, meta.json is written and the new shard table is published,
+    // so appends blocked on a closing shard fail with shard_errc::closed and re-route to the
+    // children. On a disk error nothing changes and the error is returned. Exceptions from
+    // `decide` and `open_log` propagate.
+    std::error_code reshard(const std::function<reshard_change(const stream_settings&)>& decide,
+                            const log_opener& open_log, epoch_ms now);
+
     // Reads meta.json contents back; throws std::runtime_error when malformed.
     static std::pair<std::shared_ptr<stream>, stream_settings> from_json(
         const nlohmann::json& doc, const std::filesystem::path& dir);
@@ -170,3 +213,6 @@ private:
 };
 
 }  // namespace kinesd
+
+template <>
+struct std::is_error_code_enum<kinesd::shard_errc> : std::true_type {};

@@ -67,6 +67,14 @@ public:
     // Open shards of an account and region, counted against shard_limit.
     std::uint32_t open_shard_count(std::string_view account, std::string_view region) const;
 
+    // Resharding of `s`: under the control lock (so shard-limit checks across the account's
+    // streams hold) calls `decide(settings, account_open_shards)`, which validates (throwing
+    // api_error) and returns the change, then applies it with stream::reshard.
+    // Throws api_error; InternalFailure on a disk error.
+    void reshard(stream& s,
+                 const std::function<stream::reshard_change(const stream_settings&,
+                                                            std::uint32_t account_open_shards)>& decide);
+
     const iterator_codec& iterators() const { return *iterators_; }
     const registry_options& options() const { return options_; }
     const clock& time() const { return clock_; }
