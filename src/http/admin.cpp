@@ -27,7 +27,7 @@ std::optional<json> parse_object(std::string_view body) {
 }
 
 json clock_state(const adjustable_clock& c) {
-    return {{"now", c.now_ms()}, {"offsetMs", c.offset_ms()}};
+    return {{"now", c.now_ms()}, {"offsetMs", c.offset_ms()}, {"frozen", c.frozen()}};
 }
 
 // GET /_kinesd/clock -> {"now": epoch ms, "offsetMs": ms}
@@ -41,6 +41,11 @@ admin_response post_clock(admin_context& ctx, std::string_view, std::string_view
     if (!req) return error(400, "SerializationException", "The body must be a JSON object.");
     if (req->value("reset", false)) {
         ctx.clock.reset();
+    } else if (auto fz = req->find("freeze"); fz != req->end() && fz->is_boolean()) {
+        if (fz->get<bool>())
+            ctx.clock.freeze();
+        else
+            ctx.clock.unfreeze();
     } else if (auto it = req->find("advanceSeconds"); it != req->end() && it->is_number()) {
         if (it->get<double>() < 0)
             return error(400, "InvalidArgumentException", "advanceSeconds must not be negative.");
@@ -51,9 +56,11 @@ admin_response post_clock(admin_context& ctx, std::string_view, std::string_view
         ctx.clock.advance(ms->get<std::int64_t>());
     } else {
         return error(400, "InvalidArgumentException",
-                     "Give {\"advanceSeconds\": N}, {\"advanceMs\": N} or {\"reset\": true}.");
+                     "Give {\"advanceSeconds\": N}, {\"advanceMs\": N}, {\"freeze\": true|false} "
+                     "or {\"reset\": true}.");
     }
-    module_logger("admin")->info("clock moved: offset now {} ms", ctx.clock.offset_ms());
+    module_logger("admin")->info("clock moved: offset now {} ms{}", ctx.clock.offset_ms(),
+                                 ctx.clock.frozen() ? ", frozen" : "");
     return {200, clock_state(ctx.clock).dump()};
 }
 

@@ -2,9 +2,9 @@
 
 kinesd throttles as AWS does (--throttle on, the default outside the test harness): per shard,
 writes 1 MiB/s and 1000 records/s, reads 2 MiB/s and 5 GetRecords calls/s, each a bucket holding
-one second's worth. These tests count on time only through inequalities that hold however slow
-the machine is (a server cannot accept more than rate x elapsed + burst); nothing sleeps to wait
-for a condition.
+one second's worth. The buckets run on the server's clock: tests of the limits freeze it through
+the admin API and move it forward themselves, so what is throttled does not depend on how fast
+a loaded machine runs them.
 """
 import http.client
 import json
@@ -18,6 +18,7 @@ import botocore.exceptions
 from kinesd_harness import ACCESS_KEY, DEFAULT_REGION, SECRET_KEY, KinesdTestCase, unique_name
 
 MIB = 1 << 20
+KIB = 1 << 10
 THROTTLED = "ProvisionedThroughputExceededException"
 
 
@@ -25,31 +26,52 @@ def error_code(exc):
     return exc.response["Error"]["Code"]
 
 
+class AdminClient:
+    """GET/POST/DELETE on the admin API."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def request(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            data = json.dumps(body) if isinstance(body, (dict, list)) else body
+            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            text = resp.read().decode()
+            return resp.status, json.loads(text) if text else None
+        finally:
+            conn.close()
+
+
+
 class ThrottlingCase(KinesdTestCase):
     def setUp(self):
         # max_attempts=1: every throttle reaches the test instead of being retried.
         self.no_retry = self.server.client(max_attempts=1)
+        self.admin = AdminClient(self.server)
 
-    def produce(self, stream, seconds=3.0, rate=2 * MIB, entry_bytes=100 * 1024,
-                record_bytes=300 * 1024):
-        """Offers `rate` bytes/s to a one-shard stream for `seconds`: PutRecords of 4 entries of
-        entry_bytes, each followed at once by a PutRecord of record_bytes (which a shard that
-        has just throttled an entry cannot have refilled for). Returns what was accepted and
-        refused."""
+    def freeze_clock(self):
+        """Stops the server's time until the test ends (then it runs again)."""
+        self.assertEqual(self.admin.request("POST", "/_kinesd/clock", {"freeze": True})[0], 200)
+        self.addCleanup(self.admin.request, "POST", "/_kinesd/clock", {"reset": True})
+
+    def advance_ms(self, ms):
+        self.assertEqual(self.admin.request("POST", "/_kinesd/clock", {"advanceMs": ms})[0], 200)
+
+    def produce(self, stream, steps, step_ms=100, entry_bytes=40 * KIB, record_bytes=60 * KIB):
+        """Each step: a PutRecords of 4 entries of entry_bytes, a PutRecord of record_bytes, then
+        step_ms of server time (when the clock is frozen; else `advance` is skipped and time
+        runs by itself). The defaults offer 220 KiB per 100 ms, about 2.15 MiB/s. Returns what
+        was accepted and refused."""
         client = self.no_retry
         key = "k"
-        stats = {"offered": 0, "accepted_bytes": 0, "accepted_records": 0,
-                 "throttled_calls": 0, "throttled_entries": 0, "seqs": []}
-        start = time.monotonic()
-        while True:
-            elapsed = time.monotonic() - start
-            if elapsed >= seconds:
-                break
-            if stats["offered"] > rate * (elapsed + 0.05):
-                # Ahead of the target rate: pace the producer (load generation, not a wait
-                # for a condition).
-                time.sleep(0.01)
-                continue
+        stats = {"accepted_bytes": 0, "throttled_calls": 0, "throttled_entries": 0, "seqs": []}
+        message = (f"Rate exceeded for shard shardId-000000000000 in stream {stream} "
+                   "under account 000000000000.")
+        for step in range(steps):
+            if step and step_ms:
+                self.advance_ms(step_ms)
             out = client.put_records(
                 StreamName=stream,
                 Records=[{"PartitionKey": key, "Data": b"e" * (entry_bytes - len(key))} for _ in range(4)],
@@ -58,35 +80,22 @@ class ThrottlingCase(KinesdTestCase):
             for entry in out["Records"]:
                 if "ErrorCode" in entry:
                     self.assertEqual(entry["ErrorCode"], THROTTLED, entry)
-                    self.assertEqual(
-                        entry["ErrorMessage"],
-                        f"Rate exceeded for shard shardId-000000000000 in stream {stream} "
-                        "under account 000000000000.",
-                    )
+                    self.assertEqual(entry["ErrorMessage"], message)
                     failed += 1
                 else:
                     stats["accepted_bytes"] += entry_bytes
-                    stats["accepted_records"] += 1
                     stats["seqs"].append(entry["SequenceNumber"])
             self.assertEqual(out["FailedRecordCount"], failed)
             stats["throttled_entries"] += failed
-            stats["offered"] += 4 * entry_bytes
             try:
                 ack = client.put_record(StreamName=stream, PartitionKey=key,
                                         Data=b"r" * (record_bytes - len(key)))
                 stats["accepted_bytes"] += record_bytes
-                stats["accepted_records"] += 1
                 stats["seqs"].append(ack["SequenceNumber"])
             except botocore.exceptions.ClientError as e:
                 self.assertEqual(error_code(e), THROTTLED, e.response)
-                self.assertEqual(
-                    e.response["Error"]["Message"],
-                    f"Rate exceeded for shard shardId-000000000000 in stream {stream} "
-                    "under account 000000000000.",
-                )
+                self.assertEqual(e.response["Error"]["Message"], message)
                 stats["throttled_calls"] += 1
-            stats["offered"] += record_bytes
-        stats["elapsed"] = time.monotonic() - start
         return stats
 
     def read_all(self, stream):
@@ -106,18 +115,21 @@ class ThrottlingCase(KinesdTestCase):
 
 
 class Throttled(ThrottlingCase):
-    server_args = ("--throttle", "on")
+    server_args = ("--throttle", "on", "--admin", "on")
 
     def test_writing_2_mib_per_second_into_one_shard_is_throttled_to_1_mib(self):
         stream = self.create_stream(1)
-        stats = self.produce(stream)
+        self.freeze_clock()
+        # 3 seconds of server time (writes at 0, 0.1, ..., 2.9 s), about 2.15 MiB/s offered.
+        stats = self.produce(stream, steps=30)
         self.assertGreater(stats["throttled_calls"], 0, stats)
         self.assertGreater(stats["throttled_entries"], 0, stats)
-        # What the shard took: at most 1 MiB per second of the run plus one second's burst
-        # (the server's elapsed time is shorter than the client's), and it did take its burst.
-        self.assertLessEqual(stats["accepted_bytes"], MIB * (stats["elapsed"] + 1), stats)
-        self.assertGreaterEqual(stats["accepted_bytes"], MIB, stats)
+        # The shard took its one-second burst plus 1 MiB per second of the 2.9 s, less what was
+        # left in the bucket when the run ended (under one refused request's worth).
+        self.assertLessEqual(stats["accepted_bytes"], 3.9 * MIB, stats)
+        self.assertGreaterEqual(stats["accepted_bytes"], 3.9 * MIB - 100 * KIB, stats)
         # Every acknowledged record is there, once, in order; nothing refused was written.
+        self.admin.request("POST", "/_kinesd/clock", {"reset": True})
         records = self.read_all(stream)
         self.assertEqual([r["SequenceNumber"] for r in records], stats["seqs"])
 
@@ -127,30 +139,36 @@ class Throttled(ThrottlingCase):
         iterator = self.kinesis.get_shard_iterator(
             StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        start = time.monotonic()
-        passed = 0
-        error = None
-        for _ in range(50):
-            try:
-                self.no_retry.get_records(ShardIterator=iterator)
-                passed += 1
-            except botocore.exceptions.ClientError as e:
-                error = e
-                break
-        elapsed = time.monotonic() - start
-        self.assertIsNotNone(error, "50 GetRecords calls were never throttled")
-        self.assertEqual(error_code(error), THROTTLED)
-        self.assertEqual(
-            error.response["Error"]["Message"],
-            f"Rate exceeded for Shard - 000000000000/{stream}/shardId-000000000000",
-        )
-        # Five calls pass from a full bucket, then one per 200 ms at most.
-        self.assertGreaterEqual(passed, 5)
-        self.assertLessEqual(passed, 5 + int(elapsed * 5) + 1, elapsed)
-        if elapsed < 0.2:
-            self.assertEqual(passed, 5)
+        self.freeze_clock()
+        for _ in range(5):
+            self.no_retry.get_records(ShardIterator=iterator)
+        with self.assertAwsError(THROTTLED, f"Rate exceeded for Shard - 000000000000/{stream}/shardId-000000000000"):
+            self.no_retry.get_records(ShardIterator=iterator)
+        self.advance_ms(200)  # one call's worth
+        self.no_retry.get_records(ShardIterator=iterator)
+        with self.assertAwsError(THROTTLED):
+            self.no_retry.get_records(ShardIterator=iterator)
+
+    def test_a_large_get_records_refuses_reads_until_repaid(self):
+        stream = self.create_stream(1)
+        self.freeze_clock()
+        for i in range(5):  # 5 MiB, one second apart so the writes are not throttled
+            self.advance_ms(1000)
+            self.kinesis.put_record(StreamName=stream, PartitionKey="k", Data=b"z" * (MIB - 1))
+        iterator = self.kinesis.get_shard_iterator(
+            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        page = self.no_retry.get_records(ShardIterator=iterator)
+        self.assertEqual(len(page["Records"]), 5)
+        # 5 MiB against a 2 MiB budget: 3 MiB of debt, repaid at 2 MiB/s in 1.5 s.
+        self.advance_ms(1400)
+        with self.assertAwsError(THROTTLED):
+            self.no_retry.get_records(ShardIterator=page["NextShardIterator"])
+        self.advance_ms(200)
+        self.no_retry.get_records(ShardIterator=page["NextShardIterator"])
 
     def test_boto3_default_retries_ride_out_throttling(self):
+        # Real time here: boto3's backoff waits for the bucket to refill, as against AWS.
         stream = self.create_stream(1)
         # boto3 as users get it: no retry configuration (legacy mode, 5 attempts).
         client = boto3.session.Session(
@@ -166,36 +184,38 @@ class Throttled(ThrottlingCase):
 
 
 class Unthrottled(ThrottlingCase):
-    server_args = ("--throttle", "off")
+    server_args = ("--throttle", "off", "--admin", "on")
 
     def test_throttle_off_neither_writes_nor_reads_throttle(self):
         stream = self.create_stream(1)
-        stats = self.produce(stream, seconds=2.0)
+        self.freeze_clock()
+        stats = self.produce(stream, steps=30, step_ms=0)  # 6.4 MiB in no time at all
         self.assertEqual(stats["throttled_calls"], 0, stats)
         self.assertEqual(stats["throttled_entries"], 0, stats)
         iterator = self.kinesis.get_shard_iterator(
-            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="LATEST"
+            StreamName=stream, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         for _ in range(20):
-            self.no_retry.get_records(ShardIterator=iterator)
+            iterator = self.no_retry.get_records(ShardIterator=iterator, Limit=100)["NextShardIterator"]
 
 
-class AdminClient:
-    """GET/POST/DELETE on the admin API."""
+class ControlPlaneLimits(ThrottlingCase):
+    server_args = ("--control-plane-limits", "on", "--admin", "on")
 
-    def __init__(self, server):
-        self.server = server
-
-    def request(self, method, path, body=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
-        try:
-            data = json.dumps(body) if isinstance(body, (dict, list)) else body
-            conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            text = resp.read().decode()
-            return resp.status, json.loads(text) if text else None
-        finally:
-            conn.close()
+    def test_describe_stream_over_10_per_second_is_limit_exceeded(self):
+        stream = self.create_stream(1)
+        self.freeze_clock()
+        self.advance_ms(1000)  # refills what the create_stream waiter used
+        for _ in range(10):
+            self.no_retry.describe_stream(StreamName=stream)
+        with self.assertAwsError("LimitExceededException",
+                                 f"Rate exceeded for stream {stream} under account 000000000000."):
+            self.no_retry.describe_stream(StreamName=stream)
+        self.advance_ms(100)
+        self.no_retry.describe_stream(StreamName=stream)
+        # Per account: another stream shares the budget.
+        with self.assertAwsError("LimitExceededException"):
+            self.no_retry.describe_stream(StreamName=unique_name())
 
 
 class FaultInjection(ThrottlingCase):
@@ -286,6 +306,12 @@ class FaultInjection(ThrottlingCase):
         client = self.server.client(max_attempts=3)
         for _ in range(4):
             client.get_records(ShardIterator=iterator)
+
+    def test_control_plane_limits_are_off_by_default(self):
+        stream = self.create_stream(1)
+        self.freeze_clock()
+        for _ in range(30):  # 10 per second is DescribeStream's limit on AWS
+            self.no_retry.describe_stream(StreamName=stream)
 
     def test_injected_latency_delays_the_answer(self):
         self.add_fault(operation="ListStreams", latencyMs=300)

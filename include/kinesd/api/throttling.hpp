@@ -41,7 +41,8 @@ enum class entry_refusal { none, throttled, internal_failure };
 // fault (which fails that entry only), then the shard's write buckets. Once the buckets refuse
 // an entry, `shard_blocked` (one flag per shard of the request, false at first) refuses the
 // later entries for that shard too, so what is written for each shard is a prefix of the
-// request's entries for it and a producer that retries the failed entries keeps their order. Adds injected latency to
+// request's entries for it and a producer that retries the failed entries keeps their order.
+// A request refused after admission (an entry's Data is not base64) keeps the tokens taken. Adds injected latency to
 // latency_ms (the caller waits once per request). Throws an injected request-level error.
 entry_refusal admit_put_records_entry(context& ctx, const stream& s, const shard& target,
                                       std::size_t bytes, epoch_ms now, bool& shard_blocked,
