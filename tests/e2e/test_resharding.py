@@ -377,7 +377,9 @@ class Updating(KinesdTestCase):
 
 
 class ScalingLimit(KinesdTestCase):
-    """With throttling on (the default) UpdateShardCount is limited to 10 calls a rolling day."""
+    """With throttling on UpdateShardCount is limited to 10 calls a rolling day."""
+
+    server_args = ("--throttle", "on")
 
     def test_eleventh_scaling_in_a_day_is_refused(self):
         k = self.server.client(max_attempts=1)
