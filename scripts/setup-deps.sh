@@ -3,7 +3,7 @@
 # Usage: scripts/setup-deps.sh [build|test]   (test adds the end-to-end clients)
 set -euo pipefail
 mode=${1:-build}
-need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev libsimdjson-dev)
+need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev libsimdjson-dev libnghttp2-dev)
 if [[ $mode == test ]]; then
     need+=(libgtest-dev python3 awscli)
 fi
