@@ -28,3 +28,12 @@ if [[ $mode == test ]]; then
         apt-get install -y -qq --no-install-recommends python3-boto3
     fi
 fi
+if [[ $mode == test ]] && ! command -v npm >/dev/null; then
+    # node and npm for the AWS SDK for JavaScript tests (tests/e2e/js; they npm ci on first run).
+    if [[ $(id -u) -eq 0 ]]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends nodejs npm
+    else
+        echo "setup-deps: npm missing and not root: the JavaScript SDK tests will be skipped" >&2
+    fi
+fi
