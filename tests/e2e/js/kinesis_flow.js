@@ -1,7 +1,8 @@
 // Drives kinesd with @aws-sdk/client-kinesis v3 as users get it. Run by ../test_http2.py:
 //   node kinesis_flow.js MODE ENDPOINT
 // MODE: core-default (the SDK's default handler: HTTP/2), core-http1 (NodeHttpHandler),
-//       concurrent (N calls at once over one shared HTTP/2 session), large (10 MiB record).
+//       concurrent (N calls at once over one shared HTTP/2 session), large (10 MiB record),
+//       soak (node kinesis_flow.js soak ENDPOINT SECONDS STREAM CONCURRENCY: mixed load).
 // Prints one JSON line with what it saw; exits 1 with the error on any failure.
 "use strict";
 const {
@@ -93,12 +94,55 @@ async function large(kinesis) {
   return { records: records.length, bytes: got.length, equal: got.equals(data) };
 }
 
+// Mixed load until the deadline: `concurrency` loops share one HTTP/2 session (PutRecord,
+// PutRecords, GetRecords), one more loop uses the default handler (a session per call).
+async function soak(seconds, name, concurrency) {
+  const handler = new NodeHttp2Handler({ disableConcurrentStreams: false });
+  const shared = client(handler);
+  const perCall = client();
+  const deadline = Date.now() + seconds * 1000;
+  const counts = { calls: 0, failed: 0, records: 0 };
+  const errors = [];
+  const shards = (await shared.send(new ListShardsCommand({ StreamName: name }))).Shards;
+  async function loop(kinesis, i) {
+    let it = (await kinesis.send(new GetShardIteratorCommand({ StreamName: name,
+      ShardId: shards[i % shards.length].ShardId, ShardIteratorType: "LATEST" }))).ShardIterator;
+    for (let n = 0; Date.now() < deadline; n++) {
+      try {
+        if (n % 3 === 0) {
+          await kinesis.send(new PutRecordCommand({ StreamName: name, PartitionKey: `js-${i}-${n}`,
+                                                    Data: crypto.randomBytes(512 + (n % 7) * 1024) }));
+          counts.records += 1;
+        } else if (n % 3 === 1) {
+          const r = await kinesis.send(new PutRecordsCommand({ StreamName: name, Records:
+            Array.from({ length: 10 }, (_, k) => ({ PartitionKey: `js-${i}-${n}-${k}`, Data: crypto.randomBytes(256) })) }));
+          if (r.FailedRecordCount) throw new Error(`PutRecords FailedRecordCount ${r.FailedRecordCount}`);
+          counts.records += 10;
+        } else {
+          const r = await kinesis.send(new GetRecordsCommand({ ShardIterator: it, Limit: 100 }));
+          it = r.NextShardIterator;
+        }
+      } catch (e) {
+        counts.failed += 1;
+        if (errors.length < 5) errors.push(String(e && e.stack ? e.stack : e));
+      }
+      counts.calls += 1;
+    }
+  }
+  await Promise.all([
+    ...Array.from({ length: concurrency }, (_, i) => loop(shared, i)),
+    loop(perCall, concurrency),
+  ]);
+  return { ...counts, errors };
+}
+
 (async () => {
   let out;
   if (mode === "core-default") out = await core(client());
   else if (mode === "core-http1") out = await core(client(new NodeHttpHandler()));
   else if (mode === "concurrent") out = await concurrent(Number(countArg || 1000));
   else if (mode === "large") out = await large(client());
+  else if (mode === "soak") out = await soak(Number(countArg), process.argv[5], Number(process.argv[6] || 8));
   else throw new Error(`unknown mode ${mode}`);
   console.log(JSON.stringify(out));
   process.exit(0);
