@@ -1,7 +1,8 @@
 // HTTP/2 on a plain (h2c: prior knowledge or Upgrade) or TLS (ALPN h2) stream, with nghttp2
 // doing the framing, HPACK, flow control and stream state; this file moves bytes between the
 // socket and nghttp2's memory interface and turns each complete request into a call of
-// handle_request(). Requests are answered on the session's strand in the order they complete.
+// handle_request() on the thread pool; answers return to the session's strand, so the streams
+// of one connection are served in parallel and answered as they finish.
 //
 // Memory: a request body is appended straight from the DATA frames into the stream's one
 // buffer (reserved from content-length) and refused past --max-request-bytes; a response body is
@@ -217,11 +218,29 @@ private:
         submit(id, s, error_response(body_too_large(core_->state.cfg.max_request_bytes)));
     }
 
+    // Runs the handler on the thread pool, so that a slow request (a large GetRecords, injected
+    // latency) does not hold up the other streams; the answer comes back to the strand. The
+    // request moves into the job: the stream may be reset (and erased) while the handler runs.
     void answer_request(std::int32_t id, h2_stream& s) {
-        request_head head{s.method, s.path, s.amz_target, s.content_type, s.authorization};
-        response res = handle_request(core_->state, head, s.body);
-        std::string().swap(s.body);  // the request body is no longer needed
-        submit(id, s, std::move(res));
+        s.answered = true;
+        auto job = std::make_shared<h2_stream>(std::move(s));
+        asio::post(core_->pool, [self = self<h2_session>(), job, id]() mutable {
+            request_head head{job->method, job->path, job->amz_target, job->content_type, job->authorization};
+            response res = handle_request(self->core_->state, head, job->body);
+            job.reset();  // the request body is no longer needed
+            auto ex = self->stream_.get_executor();
+            asio::post(ex, [self = std::move(self), id, res = std::move(res)]() mutable {
+                self->on_answered(id, std::move(res));
+            });
+        });
+    }
+
+    void on_answered(std::int32_t id, response res) {
+        if (closed_) return;
+        h2_stream* s = find(id);
+        if (!s) return;  // reset by the client meanwhile
+        submit(id, *s, std::move(res));
+        flush();
     }
 
     void submit(std::int32_t id, h2_stream& s, response res) {

@@ -179,7 +179,7 @@ struct server::impl {
         const config& cfg = st.cfg;
         std::shared_ptr<asio::ssl::context> tls;
         if (cfg.tls || cfg.tls_port != 0) tls = make_tls_context(cfg);
-        core_ = std::make_shared<detail::server_core>(st, std::move(tls));
+        core_ = std::make_shared<detail::server_core>(st, std::move(tls), io.get_executor());
         main_ = std::make_shared<listener>(io, endpoint, core_,
                                            cfg.tls ? detail::listener_mode::plain_or_tls
                                                    : detail::listener_mode::plain);
