@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -51,6 +52,9 @@ struct server_core {
     std::chrono::milliseconds idle_timeout() const;
 
     void add(connection_base* c);
+    // True once stop has begun: a session that starts after that (handed over by a sniffer
+    // mid-stop) shuts down at once rather than wait to be told.
+    bool stopping() const { return stopping_flag_.load(std::memory_order_acquire); }
     void remove(connection_base* c);
     std::size_t live() const;
     // Asks every live connection to finish; `drained` runs once, when the last one is gone.
@@ -62,6 +66,7 @@ private:
     mutable std::mutex mu_;
     std::unordered_set<connection_base*> live_;
     bool stopping_ = false;
+    std::atomic<bool> stopping_flag_{false};
     std::function<void()> drained_;
 };
 

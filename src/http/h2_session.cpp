@@ -108,6 +108,7 @@ private:
             answer_request(1, s);
         }
         if (preread.size() > 0 && !receive(preread.data())) return;
+        if (core_->stopping()) return go_away();  // started mid-stop: finish what came, no more
         flush();
         read();
     }

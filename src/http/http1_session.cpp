@@ -81,7 +81,7 @@ private:
     // Waits (up to the idle timeout) for the first byte of the next request, unless one is
     // already buffered, then reads the request within the read timeout.
     void next_request() {
-        if (stopping_) return close_stream(stream_);
+        if (stopping_ || core_->stopping()) return close_stream(stream_);
         if (buffer_.size() > 0) return read_request();
         idle_ = true;
         beast::get_lowest_layer(stream_).expires_after(core_->idle_timeout());
@@ -122,7 +122,7 @@ private:
                           sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
         response_t res = to_beast(handle_request(core_->state, head, req.body()));
         res.version(req.version());
-        res.keep_alive(req.keep_alive() && !stopping_);
+        res.keep_alive(req.keep_alive() && !stopping_ && !core_->stopping());
         write(std::move(res));
     }
 

@@ -147,6 +147,7 @@ void server_core::begin_stop(std::function<void()> drained) {
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
+        stopping_flag_.store(true, std::memory_order_release);
         none_open = live_.empty();
         if (!none_open) drained_ = std::move(drained);
         // A connection whose last reference is going is skipped: it is closing anyway.

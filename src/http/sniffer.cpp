@@ -36,6 +36,7 @@ public:
 
 private:
     void decide() {
+        if (core_->stopping()) return close_stream(stream_);  // no request has begun yet
         switch (detect_protocol(view(buffer_))) {
             case wire_protocol::need_more: return read_more();
             case wire_protocol::http2:
