@@ -23,6 +23,7 @@ from kinesd_harness import (
     run_node,
     sign_request,
     tls_ca_file,
+    unique_name,
 )
 
 def last_json_line(stdout):
@@ -206,6 +207,66 @@ class Shutdown(unittest.TestCase):
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait(timeout=10)
+        finally:
+            server.close()
+
+
+def admin(server, method, path, body=None):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None)
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read() or b"null")
+    finally:
+        conn.close()
+
+
+class DrainOnShutdown(unittest.TestCase):
+    @unittest.skipUnless(curl_has_http2(), "curl without HTTP/2")
+    def test_requests_in_flight_on_both_versions_are_answered_before_exit(self):
+        import threading
+
+        server = KinesdServer("--admin", "on")
+        try:
+            server.start()
+            kinesis = server.client(max_attempts=1)
+            name = unique_name("drain")
+            kinesis.create_stream(StreamName=name, ShardCount=1)
+            kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 150})
+            # Every PutRecord waits 2 s in the server: long enough to be in flight at SIGTERM.
+            status, _ = admin(server, "POST", "/_kinesd/faults",
+                              {"operation": "PutRecord", "latencyMs": 2000, "rate": 1})
+            self.assertEqual(status, 200)
+            answers = {}
+
+            def http1():
+                try:
+                    answers["http1"] = kinesis.put_record(StreamName=name, PartitionKey="a", Data=b"1")
+                except Exception as e:  # reported by the assertion below
+                    answers["http1"] = e
+
+            thread = threading.Thread(target=http1, daemon=True)
+            thread.start()
+            body = json.dumps({"StreamName": name, "PartitionKey": "b", "Data": "Mg=="})
+            curl = subprocess.Popen(
+                ["curl", "-sS", "--http2-prior-knowledge", "--max-time", "30",
+                 "-H", "X-Amz-Target: Kinesis_20131202.PutRecord",
+                 "-H", "Content-Type: application/x-amz-json-1.1", "--data-binary", body,
+                 server.endpoint + "/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            # Both requests have reached the fault (and so the handler) before the signal.
+            deadline = time.monotonic() + 10
+            while admin(server, "GET", "/_kinesd/faults")[1]["faults"][0]["fired"] < 2:
+                self.assertLess(time.monotonic(), deadline, "the requests did not arrive")
+                time.sleep(0.02)  # polling, bounded by the deadline
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=15), 0)
+            out, err = curl.communicate(timeout=30)
+            thread.join(timeout=30)
+            self.assertEqual(curl.returncode, 0, err)
+            self.assertIn("SequenceNumber", json.loads(out))
+            self.assertIn("SequenceNumber", answers.get("http1"), answers)
         finally:
             server.close()
 
