@@ -3,7 +3,7 @@
 # Usage: scripts/setup-deps.sh [build|test]   (test adds the end-to-end clients)
 set -euo pipefail
 mode=${1:-build}
-need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev libsimdjson-dev)
+need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev libsimdjson-dev libnghttp2-dev)
 if [[ $mode == test ]]; then
     need+=(libgtest-dev python3 awscli)
 fi
@@ -26,5 +26,14 @@ if [[ $mode == test ]]; then
     if ! python3 -c 'import boto3' 2>/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get install -y -qq --no-install-recommends python3-boto3
+    fi
+fi
+if [[ $mode == test ]] && ! command -v npm >/dev/null; then
+    # node and npm for the AWS SDK for JavaScript tests (tests/e2e/js; they npm ci on first run).
+    if [[ $(id -u) -eq 0 ]]; then
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq --no-install-recommends nodejs npm
+    else
+        echo "setup-deps: npm missing and not root: the JavaScript SDK tests will be skipped" >&2
     fi
 fi

@@ -69,12 +69,12 @@ int main(int argc, char** argv) {
         signals.async_wait([&](const boost::system::error_code& ec, int signo) {
             if (ec) return;
             log->info("received signal {}, shutting down", signo);
-            server.stop();
             // A second signal exits at once.
             signals.async_wait([](const boost::system::error_code& ec2, int) {
                 if (!ec2) std::_Exit(1);
             });
-            io.stop();
+            // Requests in flight are answered first (bounded wait), then the threads return.
+            server.stop([&io] { io.stop(); });
         });
 
         unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());

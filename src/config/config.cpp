@@ -119,6 +119,22 @@ std::vector<option_spec> make_table() {
         std::to_string(d.reaper_interval_ms), [](config& c, const std::string& v) {
             c.reaper_interval_ms = parse_int<std::int64_t>("reaper-interval-ms", v, 10, 86'400'000);
         });
+    add("tls", "on|off", "serve https on the main port too (TLS with ALPN h2 and http/1.1)", "off",
+        [](config& c, const std::string& v) { c.tls = parse_on_off("tls", v); });
+    add("tls-port", "PORT", "a second port that serves TLS only (0: none)", std::to_string(d.tls_port),
+        [](config& c, const std::string& v) { c.tls_port = parse_int<std::uint16_t>("tls-port", v, 0, 65535); });
+    add("tls-cert", "FILE", "PEM certificate chain for TLS (default: generated in DATA-DIR/tls)", "",
+        [](config& c, const std::string& v) { c.tls_cert = v; });
+    add("tls-key", "FILE", "PEM private key of --tls-cert", "",
+        [](config& c, const std::string& v) { c.tls_key = v; });
+    add("max-connections", "N", "open connections allowed; more are closed when accepted",
+        std::to_string(d.max_connections), [](config& c, const std::string& v) {
+            c.max_connections = parse_int<std::uint32_t>("max-connections", v, 1, 1'000'000);
+        });
+    add("idle-timeout-ms", "MS", "close a connection that has no request in flight for this long",
+        std::to_string(d.idle_timeout_ms), [](config& c, const std::string& v) {
+            c.idle_timeout_ms = parse_int<std::int64_t>("idle-timeout-ms", v, 100, 86'400'000);
+        });
     return t;
 }
 

@@ -1,27 +1,21 @@
 #include "kinesd/http/server.hpp"
 
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
-#include <chrono>
-#include <optional>
-#include <random>
+#include <ctime>
 
-#include "kinesd/api/dispatch.hpp"
-#include "kinesd/api/error.hpp"
+#include "connection.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
-#include "kinesd/http/admin.hpp"
-#include "kinesd/http/request_meta.hpp"
-#include "kinesd/shard/stream_registry.hpp"
+#include "kinesd/http/protocol_detect.hpp"
+#include "kinesd/http/tls_cert.hpp"
 
 namespace kinesd::http {
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -31,169 +25,47 @@ std::shared_ptr<spdlog::logger> logger() {
     return l;
 }
 
-constexpr auto read_timeout = std::chrono::seconds(30);
-constexpr std::string_view json_content_type = "application/x-amz-json-1.1";
-
-// AWS-style request id (UUID v4 shape), from a per-thread generator.
-std::string new_request_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::uint64_t a = rng(), b = rng();
-    return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
-                       a & 0xfff, ((b >> 48) & 0x3fff) | 0x8000, b & 0xffffffffffffULL);
+int select_alpn_cb(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                   unsigned int inlen, void*) {
+    auto chosen = select_alpn({reinterpret_cast<const char*>(in), inlen});
+    if (chosen.empty()) return SSL_TLSEXT_ERR_NOACK;  // no ALPN: HTTP/1.1 (or sniffed h2)
+    *out = reinterpret_cast<const unsigned char*>(chosen.data());  // points into `in`
+    *outlen = static_cast<unsigned char>(chosen.size());
+    return SSL_TLSEXT_ERR_OK;
 }
 
-using response_t = bhttp::response<bhttp::string_body>;
-
-void set_common_headers(response_t& res, std::string_view request_id) {
-    res.set(bhttp::field::server, "kinesd");
-    res.set("x-amzn-RequestId", request_id);
-    res.set(bhttp::field::content_type, json_content_type);
+// The TLS context: the user's pair, else the generated one (made at first start).
+std::shared_ptr<asio::ssl::context> make_tls_context(const config& cfg) {
+    std::filesystem::path cert = cfg.tls_cert, key = cfg.tls_key;
+    if (cert.empty() != key.empty())
+        throw std::runtime_error("--tls-cert and --tls-key must be given together");
+    if (cert.empty()) {
+        auto files = ensure_self_signed(cfg.data_dir / "tls", std::time(nullptr));
+        cert = files.cert;
+        key = files.key;
+        logger()->info("TLS: {} certificate for localhost, 127.0.0.1 and ::1; trust its CA {}",
+                       files.generated ? "made a" : "using the", std::filesystem::absolute(files.ca).string());
+    }
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    try {
+        ctx->use_certificate_chain_file(cert.string());
+        ctx->use_private_key_file(key.string(), asio::ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error(fmt::format("cannot load TLS certificate {} and key {}: {}", cert.string(),
+                                             key.string(), e.what()));
+    }
+    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), &select_alpn_cb, nullptr);
+    return ctx;
 }
 
-void render_error(response_t& res, const api_error& e, std::string_view request_id) {
-    res.result(static_cast<bhttp::status>(e.status));
-    set_common_headers(res, request_id);
-    res.set("x-amzn-ErrorType", e.type);
-    // AWS (Coral) spells the key "Message" for SerializationException only.
-    nlohmann::json body{{"__type", e.type},
-                        {e.type == "SerializationException" ? "Message" : "message", e.what()}};
-    res.body() = body.dump();
-}
-
-class connection : public std::enable_shared_from_this<connection> {
-public:
-    connection(tcp::socket socket, server_state& state)
-        : stream_(std::move(socket)), state_(state) {
-        state_.open_connections.fetch_add(1, std::memory_order_relaxed);
-    }
-    ~connection() { state_.open_connections.fetch_sub(1, std::memory_order_relaxed); }
-
-    void start() {
-        asio::dispatch(stream_.get_executor(),
-                       beast::bind_front_handler(&connection::read_request, shared_from_this()));
-    }
-
-private:
-    void read_request() {
-        parser_.emplace();
-        parser_->body_limit(state_.cfg.max_request_bytes);
-        parser_->header_limit(64 * 1024);
-        stream_.expires_after(read_timeout);
-        bhttp::async_read(stream_, buffer_, *parser_,
-                          beast::bind_front_handler(&connection::on_read, shared_from_this()));
-    }
-
-    void on_read(beast::error_code ec, std::size_t) {
-        if (ec == bhttp::error::end_of_stream) return close();
-        if (ec == bhttp::error::body_limit) {
-            // Refused before the body is read; the connection cannot be reused after that.
-            response_t res;
-            res.version(11);
-            render_error(res,
-                         api_error::serialization(fmt::format(
-                             "Request body is larger than the limit of {} bytes.",
-                             state_.cfg.max_request_bytes)),
-                         new_request_id());
-            res.keep_alive(false);
-            return write(std::move(res));
-        }
-        if (ec) return close();  // timeout, reset, malformed HTTP: nothing to answer
-        auto req = parser_->release();
-        response_t res = handle(req);
-        res.version(req.version());
-        res.keep_alive(req.keep_alive());
-        write(std::move(res));
-    }
-
-    response_t handle(const bhttp::request<bhttp::string_body>& req) {
-        response_t res;
-        const std::string request_id = new_request_id();
-        const std::string_view target(req.target().data(), req.target().size());
-        if (req.method() == bhttp::verb::get && (target == "/_kinesd/health" || target == "/_kinesd/ready")) {
-            bool ok = target == "/_kinesd/health" || state_.ready.load();
-            res.result(ok ? bhttp::status::ok : bhttp::status::service_unavailable);
-            set_common_headers(res, request_id);
-            res.set(bhttp::field::content_type, "application/json");
-            res.body() = ok ? R"({"status":"ok"})" : R"({"status":"starting"})";
-            res.prepare_payload();
-            return res;
-        }
-        if (target.substr(0, 9) == "/_kinesd/") {
-            admin_context admin{state_.cfg, state_.streams, state_.time};
-            auto answer = state_.cfg.admin
-                              ? handle_admin(admin, std::string_view(req.method_string().data(),
-                                                                     req.method_string().size()),
-                                             target, req.body())
-                              : std::nullopt;
-            if (!answer)
-                answer = admin_response{404, R"({"__type":"NotFound","message":"No such admin path (is --admin on?)."})"};
-            res.result(static_cast<bhttp::status>(answer->status));
-            set_common_headers(res, request_id);
-            res.set(bhttp::field::content_type, "application/json");
-            res.body() = std::move(answer->body);
-            res.prepare_payload();
-            return res;
-        }
-        try {
-            if (req.method() != bhttp::verb::post)
-                throw api_error("UnknownOperationException",
-                                "Only POST requests are accepted by the Kinesis API.");
-            const auto amz_target = req["X-Amz-Target"];
-            auto operation = operation_from_target({amz_target.data(), amz_target.size()});
-            if (!operation) throw api_error::unknown_operation();
-            auto content_type = req[bhttp::field::content_type];
-            check_content_type({content_type.data(), content_type.size()});
-            auto auth = req[bhttp::field::authorization];
-            auto region = region_from_authorization({auth.data(), auth.size()});
-            api::context ctx{state_.cfg,
-                             state_.streams,
-                             state_.time,
-                             state_.cfg.account_id,
-                             region.empty() ? std::string_view(state_.cfg.region) : region,
-                             request_id};
-            res.body() = api::dispatch(ctx, *operation, req.body());
-            res.result(bhttp::status::ok);
-            set_common_headers(res, request_id);
-        } catch (const api_error& e) {
-            render_error(res, e, request_id);
-        } catch (const std::exception& e) {
-            logger()->error("request {} failed: {}", request_id, e.what());
-            render_error(res, api_error::internal_failure(), request_id);
-        }
-        res.prepare_payload();
-        return res;
-    }
-
-    void write(response_t res) {
-        res_ = std::move(res);
-        bhttp::async_write(stream_, res_,
-                           beast::bind_front_handler(&connection::on_write, shared_from_this()));
-    }
-
-    void on_write(beast::error_code ec, std::size_t) {
-        if (ec) return close();
-        if (!res_.keep_alive()) return close();
-        res_ = {};
-        read_request();
-    }
-
-    void close() {
-        beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
-
-    beast::tcp_stream stream_;
-    beast::flat_buffer buffer_;
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-    response_t res_;
-    server_state& state_;
-};
-
-}  // namespace
-
-struct server::impl : std::enable_shared_from_this<server::impl> {
-    impl(asio::io_context& io, const tcp::endpoint& endpoint, server_state& st)
-        : io_(io), acceptor_(asio::make_strand(io)), state_(st) {
+// One listening socket; each accepted connection starts in the sniffer.
+struct listener : std::enable_shared_from_this<listener> {
+    listener(asio::io_context& io, const tcp::endpoint& endpoint, std::shared_ptr<detail::server_core> core,
+             detail::listener_mode mode)
+        : io_(io), acceptor_(asio::make_strand(io)), core_(std::move(core)), mode_(mode) {
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(asio::socket_base::reuse_address(true));
         acceptor_.bind(endpoint);
@@ -201,22 +73,128 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     }
 
     void accept() {
-        acceptor_.async_accept(asio::make_strand(io_),
-                               beast::bind_front_handler(&impl::on_accept, shared_from_this()));
+        acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                                   tcp::socket socket) {
+            self->on_accept(ec, std::move(socket));
+        });
     }
 
     void on_accept(beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
         if (!ec) {
-            socket.set_option(tcp::no_delay(true), ec);
-            std::make_shared<connection>(std::move(socket), state_)->start();
+            if (core_->live() >= core_->state.cfg.max_connections) {
+                // Closing at once tells the client to back off; leaving it in the backlog
+                // would look like a hang.
+                logger()->debug("refused a connection: --max-connections {} reached",
+                                core_->state.cfg.max_connections);
+                socket.close(ec);
+            } else {
+                socket.set_option(tcp::no_delay(true), ec);
+                detail::start_sniffer(detail::plain_stream(std::move(socket)), beast::flat_buffer{}, core_, mode_);
+            }
         }
         accept();
     }
 
+    void close() {
+        asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ignored;
+            self->acceptor_.close(ignored);
+        });
+    }
+
     asio::io_context& io_;
     tcp::acceptor acceptor_;
-    server_state& state_;
+    std::shared_ptr<detail::server_core> core_;
+    detail::listener_mode mode_;
+};
+
+}  // namespace
+
+// --- server_core ------------------------------------------------------------------------------
+
+namespace detail {
+
+std::chrono::milliseconds server_core::idle_timeout() const {
+    return std::chrono::milliseconds(state.cfg.idle_timeout_ms);
+}
+
+void server_core::add(connection_base* c) {
+    std::lock_guard lock(mu_);
+    live_.insert(c);
+    state.open_connections.store(static_cast<std::int64_t>(live_.size()), std::memory_order_relaxed);
+}
+
+void server_core::remove(connection_base* c) {
+    std::function<void()> drained;
+    {
+        std::lock_guard lock(mu_);
+        live_.erase(c);
+        state.open_connections.store(static_cast<std::int64_t>(live_.size()), std::memory_order_relaxed);
+        if (stopping_ && live_.empty()) drained = std::move(drained_);
+    }
+    if (drained) drained();
+}
+
+std::size_t server_core::live() const {
+    std::lock_guard lock(mu_);
+    return live_.size();
+}
+
+void server_core::begin_stop(std::function<void()> drained) {
+    std::vector<std::shared_ptr<connection_base>> open;
+    bool none_open = false;
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+        stopping_flag_.store(true, std::memory_order_release);
+        none_open = live_.empty();
+        if (!none_open) drained_ = std::move(drained);
+        // A connection whose last reference is going is skipped: it is closing anyway.
+        for (auto* c : live_)
+            if (auto p = c->weak_from_this().lock()) open.push_back(std::move(p));
+    }
+    if (none_open) return drained();  // outside the lock: it may do anything
+    for (auto& c : open) c->request_shutdown();
+}
+
+bool server_core::force_drained() {
+    std::function<void()> drained;
+    {
+        std::lock_guard lock(mu_);
+        drained = std::move(drained_);
+        drained_ = nullptr;
+    }
+    if (!drained) return false;
+    drained();
+    return true;
+}
+
+}  // namespace detail
+
+// --- server -------------------------------------------------------------------------------------
+
+struct server::impl {
+    impl(asio::io_context& io, const tcp::endpoint& endpoint, server_state& st)
+        : io_(io), drain_timer_(io) {
+        const config& cfg = st.cfg;
+        std::shared_ptr<asio::ssl::context> tls;
+        if (cfg.tls || cfg.tls_port != 0) tls = make_tls_context(cfg);
+        core_ = std::make_shared<detail::server_core>(st, std::move(tls), io.get_executor());
+        main_ = std::make_shared<listener>(io, endpoint, core_,
+                                           cfg.tls ? detail::listener_mode::plain_or_tls
+                                                   : detail::listener_mode::plain);
+        if (cfg.tls_port != 0) {
+            tls_ = std::make_shared<listener>(io, tcp::endpoint(endpoint.address(), cfg.tls_port), core_,
+                                              detail::listener_mode::tls_only);
+            logger()->info("TLS-only port {}", tls_->acceptor_.local_endpoint().port());
+        }
+    }
+
+    asio::io_context& io_;
+    asio::steady_timer drain_timer_;
+    std::shared_ptr<detail::server_core> core_;
+    std::shared_ptr<listener> main_, tls_;
 };
 
 server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_state& state)
@@ -224,15 +202,32 @@ server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_state
 
 server::~server() = default;
 
-void server::start() { impl_->accept(); }
-
-void server::stop() {
-    asio::post(impl_->acceptor_.get_executor(), [self = impl_] {
-        beast::error_code ignored;
-        self->acceptor_.close(ignored);
-    });
+void server::start() {
+    impl_->main_->accept();
+    if (impl_->tls_) impl_->tls_->accept();
 }
 
-tcp::endpoint server::local_endpoint() const { return impl_->acceptor_.local_endpoint(); }
+void server::stop() { stop(nullptr); }
+
+void server::stop(std::function<void()> drained) {
+    impl_->main_->close();
+    if (impl_->tls_) impl_->tls_->close();
+    // The bounded wait: runs `drained` unless the last connection has already done so.
+    impl_->drain_timer_.expires_after(detail::drain_timeout);
+    impl_->drain_timer_.async_wait([core = impl_->core_](beast::error_code ec) {
+        const auto open = core->live();
+        if (!ec && core->force_drained())
+            logger()->warn("stopping: {} connections still open after {} s; closing anyway", open,
+                           std::chrono::duration_cast<std::chrono::seconds>(detail::drain_timeout).count());
+    });
+    impl_->core_->begin_stop(drained ? std::move(drained) : [] {});
+}
+
+tcp::endpoint server::local_endpoint() const { return impl_->main_->acceptor_.local_endpoint(); }
+
+std::optional<tcp::endpoint> server::tls_endpoint() const {
+    if (!impl_->tls_) return std::nullopt;
+    return impl_->tls_->acceptor_.local_endpoint();
+}
 
 }  // namespace kinesd::http

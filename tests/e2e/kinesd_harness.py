@@ -616,3 +616,53 @@ class _AwsErrorContext:
 
 def utc(epoch_seconds):
     return datetime.datetime.fromtimestamp(epoch_seconds, tz=datetime.timezone.utc)
+
+
+# --- HTTP/2, TLS and the AWS SDK for JavaScript v3 ------------------------------------------------
+
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def https_endpoint(server, host="localhost"):
+    """The https:// endpoint of a server started with --tls on (same port as http://)."""
+    return f"https://{host}:{server.port}"
+
+
+def tls_ca_file(server):
+    """The CA a server made for itself (with --tls on and no --tls-cert), to trust."""
+    return os.path.join(server.data_dir, "tls", "ca.pem")
+
+
+def ensure_js_sdk():
+    """Installs tests/e2e/js's locked packages (the AWS SDK for JavaScript v3) with `npm ci` when
+    they are missing; returns the node executable. Raises SkipTest when node or npm is absent.
+    A lock file keeps test files run in parallel from installing at the same time."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        raise unittest.SkipTest("node and npm are not installed: the AWS SDK for JavaScript tests "
+                                "need them (apt-get install nodejs npm)")
+    import fcntl
+
+    marker = os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-kinesis", "package.json")
+    with open(os.path.join(tempfile.gettempdir(), "kinesd-e2e-npm.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(marker):
+            out = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=JS_DIR,
+                capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+            )
+            if out.returncode != 0:
+                raise RuntimeError(f"npm ci in {JS_DIR} failed:\n{out.stdout}\n{out.stderr}")
+    return node
+
+
+def run_node(script, *args, env=None, timeout=300):
+    """Runs tests/e2e/js/<script> with node; returns (returncode, stdout, stderr)."""
+    node = ensure_js_sdk()
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    out = subprocess.run(
+        [node, os.path.join(JS_DIR, script), *[str(a) for a in args]], cwd=JS_DIR,
+        capture_output=True, text=True, timeout=timeout, env=full_env, stdin=subprocess.DEVNULL,
+    )
+    return out.returncode, out.stdout, out.stderr

@@ -34,6 +34,12 @@ struct config {
     std::uint32_t shard_read_calls_per_sec = 5;  // GetRecords calls
     bool control_plane_limits = false;  // AWS's per-operation TPS limits (LimitExceededException)
     std::int64_t reaper_interval_ms = 60'000;  // period of the retention reaper's passes
+    bool tls = false;            // the main port also accepts TLS (https)
+    std::uint16_t tls_port = 0;  // 0: none; else a second, TLS-only port
+    std::filesystem::path tls_cert;  // PEM chain; empty: a generated one in <data-dir>/tls
+    std::filesystem::path tls_key;   // PEM private key of tls_cert
+    std::uint32_t max_connections = 4096;  // open connections; more are closed at accept
+    std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

@@ -1,12 +1,17 @@
 #pragma once
-// The HTTP/1.1 front end: a Beast listener and its connections on an Asio thread pool.
-// Each connection reads one request at a time (so pipelined requests are answered in order),
-// with a body limit enforced before the body is buffered and a 30 s read timeout.
+// The front end: listeners and their connections on an Asio thread pool. One port serves
+// HTTP/1.1 and HTTP/2 (h2c by prior knowledge or Upgrade) and, with --tls on, TLS with ALPN h2
+// and http/1.1; --tls-port adds a TLS-only port. Both HTTP versions hand each request to
+// handle_request() (request_handler.hpp). Limits: --max-request-bytes per body, 64 KiB of
+// headers, a 30 s read timeout, --idle-timeout-ms, --max-connections, 256 streams per HTTP/2
+// connection. See docs/http2.md.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "kinesd/common/clock.hpp"
 
@@ -27,14 +32,21 @@ struct server_state {
 
 class server {
 public:
-    // Binds and listens immediately; throws boost::system::system_error when it cannot.
+    // Binds and listens immediately (also on --tls-port), and with TLS on loads or makes the
+    // certificate; throws boost::system::system_error or std::runtime_error when it cannot.
     server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
            server_state& state);
     ~server();
 
     void start();  // begins accepting
     void stop();   // stops accepting; open connections finish their current request
+    // Stops accepting and drains: requests in flight are answered, HTTP/2 connections get
+    // GOAWAY, idle connections close. `drained` runs once (on an I/O thread) when every
+    // connection is closed, or after a bounded wait (5 s) at the latest. Any thread.
+    void stop(std::function<void()> drained);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
+    // The TLS-only listener's endpoint (--tls-port), if there is one.
+    std::optional<boost::asio::ip::tcp::endpoint> tls_endpoint() const;
 
 private:
     struct impl;

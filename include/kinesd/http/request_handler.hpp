@@ -1,0 +1,48 @@
+#pragma once
+// The transport-independent part of a request: HTTP/1.1 and HTTP/2 both reduce a request to a
+// request_head and a body, call handle_request(), and write the response it returns. So both
+// transports reach the one dispatcher with the same inputs, and errors look identical on both.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kinesd {
+struct api_error;
+}
+
+namespace kinesd::http {
+
+struct server_state;
+
+// Views into the transport's own buffers; valid for the duration of handle_request().
+struct request_head {
+    std::string_view method;         // "POST"
+    std::string_view target;         // request target (HTTP/2 :path): "/" or "/_kinesd/..."
+    std::string_view amz_target;     // X-Amz-Target, empty when absent
+    std::string_view content_type;   // Content-Type, empty when absent
+    std::string_view authorization;  // Authorization, empty when absent
+};
+
+struct response {
+    int status = 200;
+    std::string_view content_type;  // static string
+    std::string request_id;         // x-amzn-RequestId
+    std::string error_type;         // x-amzn-ErrorType; empty unless an API error
+    std::string body;
+};
+
+// Answers one request: the health and admin paths, else a Kinesis operation through
+// api::dispatch. Never throws: API errors become their 4xx response, anything else is logged
+// with the request id and answered 500 InternalFailure. Thread-safe (state is shared).
+response handle_request(server_state& state, const request_head& head, std::string_view body);
+
+// The response for an error raised by the transport itself (e.g. a body over the limit).
+response error_response(const api_error& e);
+
+// The SerializationException both transports answer for a body above --max-request-bytes.
+api_error body_too_large(std::uint64_t limit);
+
+// AWS-style request id (UUID v4 shape).
+std::string new_request_id();
+
+}  // namespace kinesd::http

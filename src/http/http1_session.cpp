@@ -1,0 +1,196 @@
+// HTTP/1.1 on a plain or TLS stream: one request at a time (so pipelined requests are answered in
+// order), the body limit enforced before the body is buffered, an idle timeout between requests
+// and a read timeout within one. `Upgrade: h2c` on a plain connection switches to HTTP/2.
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+
+#include "connection.hpp"
+#include "kinesd/api/error.hpp"
+#include "kinesd/common/base64.hpp"
+#include "kinesd/config/config.hpp"
+#include "kinesd/http/request_handler.hpp"
+
+namespace kinesd::http::detail {
+namespace {
+
+namespace bhttp = beast::http;
+using response_t = bhttp::response<bhttp::string_body>;
+using request_t = bhttp::request<bhttp::string_body>;
+
+std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+
+response_t to_beast(response r) {
+    response_t res;
+    res.result(static_cast<bhttp::status>(r.status));
+    res.set(bhttp::field::server, "kinesd");
+    res.set("x-amzn-RequestId", r.request_id);
+    res.set(bhttp::field::content_type, r.content_type);
+    if (!r.error_type.empty()) res.set("x-amzn-ErrorType", r.error_type);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    return res;
+}
+
+bool has_token(std::string_view list, std::string_view token) {
+    // Comma-separated, case-insensitive tokens (Connection, Upgrade).
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        auto item = list.substr(0, comma);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        if (beast::iequals(item, token)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+// The HTTP2-Settings payload (base64url, no padding), or nullopt when it does not decode.
+std::optional<std::string> decode_settings(std::string_view v) {
+    std::string b64(v);
+    for (char& c : b64) {
+        if (c == '-') c = '+';
+        else if (c == '_') c = '/';
+    }
+    while (b64.size() % 4) b64.push_back('=');
+    auto out = base64::decode(b64);
+    if (!out || out->size() % 6) return std::nullopt;  // SETTINGS entries are 6 bytes each
+    return out;
+}
+
+template <class Stream>
+class http1_session final : public connection_base {
+public:
+    http1_session(Stream stream, beast::flat_buffer buffer, std::shared_ptr<server_core> core)
+        : connection_base(std::move(core)), stream_(std::move(stream)), buffer_(std::move(buffer)) {}
+
+    void start() {
+        asio::dispatch(stream_.get_executor(), [self = self<http1_session>()] { self->next_request(); });
+    }
+
+    void request_shutdown() override {
+        asio::post(stream_.get_executor(), [self = self<http1_session>()] {
+            self->stopping_ = true;
+            if (self->idle_) close_stream(self->stream_);  // between requests: nothing to finish
+        });
+    }
+
+private:
+    // Waits (up to the idle timeout) for the first byte of the next request, unless one is
+    // already buffered, then reads the request within the read timeout.
+    void next_request() {
+        if (stopping_ || core_->stopping()) return close_stream(stream_);
+        if (buffer_.size() > 0) return read_request();
+        idle_ = true;
+        beast::get_lowest_layer(stream_).expires_after(core_->idle_timeout());
+        stream_.async_read_some(buffer_.prepare(16 * 1024),
+                                [self = self<http1_session>()](beast::error_code ec, std::size_t n) {
+                                    self->idle_ = false;
+                                    if (ec) return close_stream(self->stream_);
+                                    self->buffer_.commit(n);
+                                    self->read_request();
+                                });
+    }
+
+    void read_request() {
+        parser_.emplace();
+        parser_->body_limit(core_->state.cfg.max_request_bytes);
+        parser_->header_limit(max_header_bytes);
+        beast::get_lowest_layer(stream_).expires_after(read_timeout);
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          [self = self<http1_session>()](beast::error_code ec, std::size_t) {
+                              self->on_read(ec);
+                          });
+    }
+
+    void on_read(beast::error_code ec) {
+        if (ec == bhttp::error::body_limit) {
+            // Refused before the body is read; the connection cannot be reused after that.
+            response_t res = to_beast(error_response(body_too_large(core_->state.cfg.max_request_bytes)));
+            res.version(11);
+            res.keep_alive(false);
+            return write(std::move(res));
+        }
+        if (ec) return close_stream(stream_);  // timeout, reset, malformed HTTP: nothing to answer
+        request_t req = parser_->release();
+        if constexpr (std::is_same_v<Stream, plain_stream>) {
+            if (auto up = upgrade_request(req)) return switch_to_h2(std::move(up));
+        }
+        request_head head{sv(req.method_string()), sv(req.target()), sv(req["X-Amz-Target"]),
+                          sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
+        response_t res = to_beast(handle_request(core_->state, head, req.body()));
+        res.version(req.version());
+        res.keep_alive(req.keep_alive() && !stopping_ && !core_->stopping());
+        write(std::move(res));
+    }
+
+    // The upgrade to h2c (RFC 7540 section 3.2) when the request asks for it properly.
+    std::unique_ptr<h2_upgrade> upgrade_request(request_t& req) {
+        if (stopping_ || req.version() != 11) return nullptr;
+        auto upgrade = sv(req[bhttp::field::upgrade]);
+        auto connection = sv(req[bhttp::field::connection]);
+        auto settings = req.find("HTTP2-Settings");
+        if (!has_token(upgrade, "h2c") || settings == req.end() ||
+            !has_token(connection, "Upgrade") || !has_token(connection, "HTTP2-Settings"))
+            return nullptr;
+        auto payload = decode_settings(sv(settings->value()));
+        if (!payload) return nullptr;  // serve it as HTTP/1.1
+        auto up = std::make_unique<h2_upgrade>();
+        up->settings = std::move(*payload);
+        up->head_request = req.method() == bhttp::verb::head;
+        up->method = std::string(sv(req.method_string()));
+        up->target = std::string(sv(req.target()));
+        up->amz_target = std::string(sv(req["X-Amz-Target"]));
+        up->content_type = std::string(sv(req[bhttp::field::content_type]));
+        up->authorization = std::string(sv(req[bhttp::field::authorization]));
+        up->body = std::move(req.body());
+        return up;
+    }
+
+    void switch_to_h2(std::unique_ptr<h2_upgrade> up) {
+        static constexpr std::string_view switching =
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+        beast::get_lowest_layer(stream_).expires_after(read_timeout);
+        asio::async_write(stream_, asio::buffer(switching.data(), switching.size()),
+                          [self = self<http1_session>(), up = std::move(up)](beast::error_code ec,
+                                                                             std::size_t) mutable {
+                              if (ec) return close_stream(self->stream_);
+                              beast::get_lowest_layer(self->stream_).expires_never();
+                              start_http2(std::move(self->stream_), std::move(self->buffer_),
+                                          self->core_, std::move(up));
+                          });
+    }
+
+    void write(response_t res) {
+        res_ = std::move(res);
+        beast::get_lowest_layer(stream_).expires_after(read_timeout);
+        bhttp::async_write(stream_, res_,
+                           [self = self<http1_session>()](beast::error_code ec, std::size_t) {
+                               if (ec || !self->res_.keep_alive()) return close_stream(self->stream_);
+                               self->res_ = {};
+                               self->next_request();
+                           });
+    }
+
+    Stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    response_t res_;
+    bool idle_ = false;      // waiting for the first byte of a request
+    bool stopping_ = false;  // server stopping: answer what is in flight, then close
+};
+
+}  // namespace
+
+template <class Stream>
+void start_http1(Stream stream, beast::flat_buffer buffer, std::shared_ptr<server_core> core) {
+    std::make_shared<http1_session<Stream>>(std::move(stream), std::move(buffer), std::move(core))
+        ->start();
+}
+
+template void start_http1<plain_stream>(plain_stream, beast::flat_buffer, std::shared_ptr<server_core>);
+template void start_http1<tls_stream>(tls_stream, beast::flat_buffer, std::shared_ptr<server_core>);
+
+}  // namespace kinesd::http::detail

@@ -1,0 +1,112 @@
+#include "kinesd/http/request_handler.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+
+#include "kinesd/api/dispatch.hpp"
+#include "kinesd/api/error.hpp"
+#include "kinesd/common/logging.hpp"
+#include "kinesd/config/config.hpp"
+#include "kinesd/http/admin.hpp"
+#include "kinesd/http/request_meta.hpp"
+#include "kinesd/http/server.hpp"
+
+namespace kinesd::http {
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = module_logger("http");
+    return l;
+}
+
+constexpr std::string_view json_content_type = "application/x-amz-json-1.1";
+constexpr std::string_view plain_json = "application/json";
+
+void render_error(response& res, const api_error& e) {
+    res.status = e.status;
+    res.content_type = json_content_type;
+    res.error_type = e.type;
+    // AWS (Coral) spells the key "Message" for SerializationException only.
+    nlohmann::json body{{"__type", e.type},
+                        {e.type == "SerializationException" ? "Message" : "message", e.what()}};
+    res.body = body.dump();
+}
+
+}  // namespace
+
+std::string new_request_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uint64_t a = rng(), b = rng();
+    return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
+                       a & 0xfff, ((b >> 48) & 0x3fff) | 0x8000, b & 0xffffffffffffULL);
+}
+
+api_error body_too_large(std::uint64_t limit) {
+    return api_error::serialization(
+        fmt::format("Request body is larger than the limit of {} bytes.", limit));
+}
+
+response error_response(const api_error& e) {
+    response res;
+    res.request_id = new_request_id();
+    render_error(res, e);
+    return res;
+}
+
+response handle_request(server_state& state, const request_head& head, std::string_view body) {
+    response res;
+    res.request_id = new_request_id();
+    const std::string_view target = head.target;
+    if (head.method == "GET" && (target == "/_kinesd/health" || target == "/_kinesd/ready")) {
+        bool ok = target == "/_kinesd/health" || state.ready.load();
+        res.status = ok ? 200 : 503;
+        res.content_type = plain_json;
+        res.body = ok ? R"({"status":"ok"})" : R"({"status":"starting"})";
+        return res;
+    }
+    if (target.substr(0, 9) == "/_kinesd/") {
+        std::optional<admin_response> answer;
+        try {
+            admin_context admin{state.cfg, state.streams, state.time};
+            if (state.cfg.admin) answer = handle_admin(admin, head.method, target, body);
+        } catch (const std::exception& e) {
+            logger()->error("admin request {} failed: {}", res.request_id, e.what());
+            answer = admin_response{500, R"({"__type":"InternalFailure","message":"Internal service failure."})"};
+        }
+        if (!answer)
+            answer = admin_response{404, R"({"__type":"NotFound","message":"No such admin path (is --admin on?)."})"};
+        res.status = answer->status;
+        res.content_type = plain_json;
+        res.body = std::move(answer->body);
+        return res;
+    }
+    try {
+        if (head.method != "POST")
+            throw api_error("UnknownOperationException",
+                            "Only POST requests are accepted by the Kinesis API.");
+        auto operation = operation_from_target(head.amz_target);
+        if (!operation) throw api_error::unknown_operation();
+        check_content_type(head.content_type);
+        auto region = region_from_authorization(head.authorization);
+        api::context ctx{state.cfg,
+                         state.streams,
+                         state.time,
+                         state.cfg.account_id,
+                         region.empty() ? std::string_view(state.cfg.region) : region,
+                         res.request_id};
+        res.body = api::dispatch(ctx, *operation, body);
+        res.status = 200;
+        res.content_type = json_content_type;
+    } catch (const api_error& e) {
+        render_error(res, e);
+    } catch (const std::exception& e) {
+        logger()->error("request {} failed: {}", res.request_id, e.what());
+        render_error(res, api_error::internal_failure());
+    }
+    return res;
+}
+
+}  // namespace kinesd::http
