@@ -29,7 +29,11 @@ class reaper_test : public ::testing::Test {
 protected:
     reaper_test()
         : dir_(fs::temp_directory_path() / ("kinesd_reaper_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {}
+          streams_(make_options(dir_), clock_) {
+        // These tests read a shard many times at one instant of the manual clock: they are not
+        // about throughput limits (tests/unit/api/throttling_test.cpp is).
+        cfg_.throttle = false;
+    }
     ~reaper_test() override { fs::remove_all(dir_); }
 
     static registry_options make_options(const fs::path& dir) {
