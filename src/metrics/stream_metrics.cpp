@@ -1,6 +1,10 @@
 #include "kinesd/metrics/stream_metrics.hpp"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "kinesd/metrics/prometheus.hpp"
@@ -10,6 +14,7 @@ namespace kinesd::metrics {
 namespace {
 
 struct shard_view {
+    std::uint32_t index = 0;
     std::string id;
     shard_metrics_snapshot counters;
     std::uint64_t disk_bytes = 0;
@@ -19,6 +24,7 @@ struct stream_view {
     std::shared_ptr<stream> s;
     std::vector<shard_view> shards;
     std::size_t open_shards = 0;
+    shard_metrics_snapshot retired;  // counted by shards no longer in the stream
     nlohmann::json shard_level;  // the EnhancedMonitoring ShardLevelMetrics names
 
     bool enhanced(std::string_view cloudwatch_name) const {
@@ -62,18 +68,53 @@ const family counter_families[] = {
      "ReadProvisionedThroughputExceeded", &shard_metrics_snapshot::read_throttled_calls},
 };
 
+// A stream's counters must not go down when retention drops one of its closed shards (a
+// Prometheus counter that decreases reads as a restart). So scrapes remember each shard's last
+// snapshot, and when a shard has left the stream its last values join the stream's `retired`
+// totals. Scrape path only; the data path never takes this lock.
+struct stream_memory {
+    std::map<std::uint32_t, shard_metrics_snapshot> last;  // by shard index
+    shard_metrics_snapshot retired;
+};
+
+void add_counters(shard_metrics_snapshot& to, const shard_metrics_snapshot& from) {
+    to.incoming_records += from.incoming_records;
+    to.incoming_bytes += from.incoming_bytes;
+    to.outgoing_records += from.outgoing_records;
+    to.outgoing_bytes += from.outgoing_bytes;
+    to.write_throttled_records += from.write_throttled_records;
+    to.read_throttled_calls += from.read_throttled_calls;
+}
+
+void carry_retired_shards(std::vector<stream_view>& views) {
+    static std::mutex mu;
+    static std::unordered_map<std::uint64_t, stream_memory> memory;  // by stream uid
+    std::lock_guard lock(mu);
+    std::unordered_set<std::uint64_t> seen;
+    for (auto& v : views) {
+        seen.insert(v.s->uid);
+        auto& mem = memory[v.s->uid];
+        std::map<std::uint32_t, shard_metrics_snapshot> now;
+        for (const auto& sh : v.shards) now.emplace(sh.index, sh.counters);
+        for (const auto& [index, last] : mem.last)
+            if (!now.count(index)) add_counters(mem.retired, last);
+        mem.last = std::move(now);
+        v.retired = mem.retired;
+    }
+    std::erase_if(memory, [&](const auto& entry) { return !seen.count(entry.first); });
+}
+
 std::vector<stream_view> collect(const stream_registry& streams) {
     std::vector<stream_view> out;
     for (auto& s : streams.all()) {
         stream_view v;
         auto table = s->shards();
         v.open_shards = table->open.size();
-        for (const auto& sh : table->all)
-        {
+        for (const auto& sh : table->all) {
             auto counters = sh->metrics().snapshot();
             counters.write_throttled_records = sh->throughput().write_throttled.load(std::memory_order_relaxed);
             counters.read_throttled_calls = sh->throughput().read_throttled.load(std::memory_order_relaxed);
-            v.shards.push_back({sh->info().id.str(), counters, sh->log().disk_bytes()});
+            v.shards.push_back({sh->info().id.index, sh->info().id.str(), counters, sh->log().disk_bytes()});
         }
         // settings() copies under the stream's metadata lock, which the data path never takes.
         const auto settings = s->settings();
@@ -82,6 +123,7 @@ std::vector<stream_view> collect(const stream_registry& streams) {
         v.s = std::move(s);
         out.push_back(std::move(v));
     }
+    carry_retired_shards(out);
     return out;
 }
 
@@ -98,7 +140,7 @@ void render_stream_metrics(const stream_registry& streams, std::string& out) {
                     write_sample(out, f.name, {{"region", region}, {"stream", name}, {"shard", sh.id}},
                                  sh.counters.*f.counter);
             } else {
-                std::uint64_t total = 0;
+                std::uint64_t total = v.retired.*f.counter;
                 for (const auto& sh : v.shards) total += sh.counters.*f.counter;
                 write_sample(out, f.name, {{"region", region}, {"stream", name}}, total);
             }

@@ -10,6 +10,7 @@
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
+#include "kinesd/retention/reaper.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
 using namespace kinesd;
@@ -108,6 +109,24 @@ TEST_F(stream_metrics_test, enhanced_monitoring_splits_that_metric_by_shard) {
     EXPECT_TRUE(has(R"(kinesd_incoming_bytes_total{region="us-east-1",stream="clicks"} 10)"));
     EXPECT_TRUE(has(R"(kinesd_iterator_age_milliseconds{region="us-east-1",stream="all",shard="shardId-000000000000"} 0)"));
     EXPECT_TRUE(has(R"(kinesd_outgoing_bytes_total{region="us-east-1",stream="all",shard="shardId-000000000000"} 0)"));
+}
+
+TEST_F(stream_metrics_test, counters_do_not_go_down_when_retention_drops_a_closed_shard) {
+    create("r", 1);
+    for (int i = 0; i < 2; ++i)
+        call("PutRecord", {{"StreamName", "r"}, {"PartitionKey", "k"}, {"Data", base64::encode("abc")}});
+    EXPECT_TRUE(has(R"(kinesd_incoming_records_total{region="us-east-1",stream="r"} 2)"));  // remembered
+    call("SplitShard", {{"StreamName", "r"},
+                        {"ShardToSplit", "shardId-000000000000"},
+                        {"NewStartingHashKey", "170141183460469231731687303715884105728"}});
+    call("PutRecord", {{"StreamName", "r"}, {"PartitionKey", "k"}, {"Data", base64::encode("abcd")}});
+    EXPECT_TRUE(has(R"(kinesd_incoming_records_total{region="us-east-1",stream="r"} 3)"));
+    clock_.advance(25 * 3'600'000LL);  // the parent's records expire: the reaper forgets it
+    const auto report = retention::reap_expired(streams_, clock_.now_ms());
+    ASSERT_EQ(report.shards_dropped, 1u);
+    EXPECT_EQ(streams_.find({cfg_.account_id, cfg_.region, "r"})->shards()->all.size(), 2u);
+    EXPECT_TRUE(has(R"(kinesd_incoming_records_total{region="us-east-1",stream="r"} 3)"));
+    EXPECT_TRUE(has(R"(kinesd_incoming_bytes_total{region="us-east-1",stream="r"} 10)"));
 }
 
 TEST_F(stream_metrics_test, every_family_is_declared_once_even_without_streams) {
