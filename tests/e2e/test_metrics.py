@@ -122,6 +122,21 @@ class Metrics(KinesdTestCase):
         self.delete_stream(name)
         self.assertNotIn(name, {l["stream"] for l, _ in self.scrape()["kinesd_incoming_records_total"].series()})
 
+    def test_enhanced_monitoring_gives_per_shard_series(self):
+        name = self.create_stream(shards=2)
+        self.kinesis.enable_enhanced_monitoring(StreamName=name, ShardLevelMetrics=["IncomingRecords"])
+        self.wait_active(name)
+        shards = [s["ShardId"] for s in self.shards(name)]
+        for i in range(3):  # all to the first shard
+            self.kinesis.put_record(StreamName=name, PartitionKey="k", ExplicitHashKey="0", Data=b"x")
+        families = self.scrape()
+        incoming = families["kinesd_incoming_records_total"]
+        self.assertEqual(incoming.value(region=DEFAULT_REGION, stream=name, shard=shards[0]), 3)
+        self.assertEqual(incoming.value(region=DEFAULT_REGION, stream=name, shard=shards[1]), 0)
+        self.assertIsNone(incoming.get(None, region=DEFAULT_REGION, stream=name))
+        # Metrics not enabled stay per stream.
+        self.assertEqual(families["kinesd_incoming_bytes_total"].value(region=DEFAULT_REGION, stream=name), 3)
+
     def test_other_paths_and_methods_are_not_metrics(self):
         self.assertEqual(http_get(self.server.port, "/metrics?name[]=x").status, 200)
         self.assertEqual(http_get(self.server.port, "/metricsx").status, 400)  # the Kinesis API: POST only
