@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "kinesd/common/clock.hpp"
+#include "kinesd/common/log_format.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/server.hpp"
 #include "kinesd/retention/reaper.hpp"
+#include "kinesd/shard/bootstrap.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
 int main(int argc, char** argv) {
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
     }
     const config& cfg = cmd.cfg;
     init_logging(cfg.log_level);
+    if (cfg.log_format != "text") set_log_format(cfg.log_format);
     auto log = module_logger("main");
     const auto started = std::chrono::steady_clock::now();
 
@@ -50,6 +53,8 @@ int main(int argc, char** argv) {
     try {
         boost::asio::io_context io;
         stream_registry streams(options, clock);
+        // Before the listener exists, so /_kinesd/ready never answers 200 without them.
+        bootstrap_streams(streams, cfg.account_id, cfg.region, cfg.create_streams);
         retention::reaper reaper(streams, clock, std::chrono::milliseconds(cfg.reaper_interval_ms));
         reaper.start();
         http::server_state server_state{cfg, streams, clock};

@@ -72,9 +72,10 @@ void check_record_size(const stream& s, std::size_t data_bytes, std::size_t key_
             data_bytes, key_bytes, limit));
 }
 
-// Decodes `data_b64` into a new frame of `batch`. Throws SerializationException if not base64.
-void add_to_batch(storage::append_batch& batch, std::string_view key, bool has_ehk,
-                  const std::byte (&ehk)[16], std::string_view data_b64) {
+// Decodes `data_b64` into a new frame of `batch`; returns the data bytes. Throws
+// SerializationException if not base64.
+std::size_t add_to_batch(storage::append_batch& batch, std::string_view key, bool has_ehk,
+                         const std::byte (&ehk)[16], std::string_view data_b64) {
     auto span = batch.add(key, has_ehk ? std::span<const std::byte>(ehk, 16) : std::span<const std::byte>{},
                           base64::max_decoded_size(data_b64.size()));
     auto n = base64::decode_into(data_b64, span);
@@ -83,6 +84,7 @@ void add_to_batch(storage::append_batch& batch, std::string_view key, bool has_e
         throw api_error::serialization("Base64 encoded data is not valid.");
     }
     batch.commit_data(*n);
+    return *n;
 }
 
 uint128 ordering_floor(const json& req, const shard& target, const stream& s, epoch_ms now) {
@@ -168,7 +170,7 @@ std::string put_record(context& ctx, const json& req) {
 
     thread_local storage::append_batch batch;
     batch.clear();
-    add_to_batch(batch, key, has_ehk, ehk, data);
+    const std::size_t data_bytes = add_to_batch(batch, key, has_ehk, ehk, data);
     uint128 seq = 0;
     epoch_ms arrival = 0;
     for (int reroutes = 0;; ++reroutes) {
@@ -185,6 +187,7 @@ std::string put_record(context& ctx, const json& req) {
                         target->info().id.str(), ec.message());
         throw ec == shard_errc::closed ? api_error::internal_failure() : to_api_error(ec);
     }
+    target->metrics().add_incoming(1, data_bytes);
     std::string out;
     out.reserve(96);
     out += R"({"ShardId":")";
@@ -237,9 +240,11 @@ std::string put_records(context& ctx, const json& req) {
     thread_local std::vector<shard*> group_shards;
     thread_local std::unordered_map<shard*, std::size_t> group_of;
     thread_local std::vector<char> group_blocked;  // a record of the shard was throttled
+    thread_local std::vector<std::uint64_t> group_bytes;  // data bytes per group, for metrics
     group_shards.clear();
     group_of.clear();
     group_blocked.clear();
+    group_bytes.clear();
     std::int64_t injected_latency_ms = 0;
     for (std::size_t i = 0; i < n; ++i) {
         auto [it, inserted] = group_of.try_emplace(routes[i].target, group_shards.size());
@@ -248,6 +253,7 @@ std::string put_records(context& ctx, const json& req) {
             group_blocked.push_back(false);
             if (batches.size() < group_shards.size()) batches.emplace_back();
             batches[it->second].clear();
+            group_bytes.push_back(0);
         }
         routes[i].group = it->second;
         const auto& r = records[i];
@@ -258,7 +264,7 @@ std::string put_records(context& ctx, const json& req) {
                                                     now, blocked, injected_latency_ms);
         group_blocked[it->second] = blocked;
         if (routes[i].refusal != entry_refusal::none) continue;
-        add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk, data);
+        group_bytes[it->second] += add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk, data);
     }
     wait_injected_latency(injected_latency_ms);
 
@@ -301,10 +307,11 @@ std::string put_records(context& ctx, const json& req) {
                     seq_start.push_back(0);
                     group_failed.push_back(false);
                     group_reroutes.push_back(group_reroutes[g] + 1);
+                    group_bytes.push_back(0);
                 }
                 routes[i].group = it->second;
-                add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk,
-                             *string_member(r, "Data"));
+                group_bytes[it->second] += add_to_batch(batches[it->second], key, routes[i].has_ehk,
+                                                        routes[i].ehk, *string_member(r, "Data"));
             }
             continue;  // no record refers to group g any more
         }
@@ -312,6 +319,8 @@ std::string put_records(context& ctx, const json& req) {
             logger()->error("request {}: append to {} {} failed: {}", ctx.request_id, s->name,
                             group_shards[g]->info().id.str(), ec.message());
             group_failed[g] = true;
+        } else {
+            group_shards[g]->metrics().add_incoming(batch.size(), group_bytes[g]);
         }
         offset += batch.size();
     }
@@ -434,6 +443,7 @@ std::string get_records(context& ctx, const json& req) {
                                     "right now it is {} which is further in the future than the "
                                     "tolerated delay of {} milliseconds.",
                                     java_date(pos->issued_ms), java_date(now), iterator_lifetime_ms));
+    if (ctx.log_stream) ctx.log_stream->assign(pos->stream_name);
     auto s = ctx.streams.find(stream_key{ctx.account, ctx.region, pos->stream_name});
     auto table = s && s->uid == pos->stream_uid && s->writable(now) ? s->shards() : nullptr;
     const shard* source = table ? table->find(pos->shard_index) : nullptr;
@@ -489,6 +499,8 @@ std::string get_records(context& ctx, const json& req) {
     }
     out += R"(,"NextShardIterator":)";
     append_json_string(out, ctx.streams.iterators().encode(next));
+    source->metrics().add_outgoing(result.records, result.data_bytes,
+                                   result.records > 0 ? std::max<epoch_ms>(0, now - last_arrival) : 0);
     const std::int64_t behind = result.reached_end || result.records == 0 ? 0 : std::max<std::int64_t>(0, now - last_arrival);
     out += R"(,"MillisBehindLatest":)";
     out += std::to_string(behind);

@@ -86,6 +86,7 @@ std::shared_ptr<stream> resolve_stream(context& ctx, const json& req) {
     }
     if (!name)
         throw api_error::invalid_argument("Either StreamName or StreamARN must be provided.");
+    if (ctx.log_stream) ctx.log_stream->assign(*name);
     auto s = ctx.streams.find(stream_key{account, region, *name});
     if (!s) throw api_error::stream_not_found(*name, account);
     return s;

@@ -31,6 +31,7 @@ void add_encryption(json& out, const stream_settings& st) {
 
 std::string create_stream(context& ctx, const json& req) {
     const auto name = *string_member(req, "StreamName");
+    if (ctx.log_stream) ctx.log_stream->assign(name);
     auto shard_count = int_member(req, "ShardCount");
     stream_mode mode = stream_mode::provisioned;
     if (auto details = req.find("StreamModeDetails"); details != req.end() && details->is_object()) {

@@ -8,6 +8,7 @@
 #include "kinesd/api/faults.hpp"
 #include "kinesd/api/request.hpp"
 #include "kinesd/config/config.hpp"
+#include "kinesd/metrics/throttle_events.hpp"
 
 namespace kinesd::api {
 namespace {
@@ -99,8 +100,10 @@ void admit_put_record(context& ctx, const stream& s, const shard& target, std::s
         }
         if (!fault.error_type.empty()) throw injected_error(fault.error_type, s.name, s.account);
     }
-    if (ctx.cfg.throttle && !meter.admit_record(shard_limits(ctx.cfg), bytes, now))
+    if (ctx.cfg.throttle && !meter.admit_record(shard_limits(ctx.cfg), bytes, now)) {
+        metrics::warn_write_throttled(target.metrics(), s.name, target.info().id.str(), now);
         throw api_error("ProvisionedThroughputExceededException", write_throttled_message(s, target));
+    }
 }
 
 entry_refusal admit_put_records_entry(context& ctx, const stream& s, const shard& target,
@@ -124,6 +127,7 @@ entry_refusal admit_put_records_entry(context& ctx, const stream& s, const shard
         return entry_refusal::throttled;
     }
     if (ctx.cfg.throttle && !meter.admit_record(shard_limits(ctx.cfg), bytes, now)) {
+        metrics::warn_write_throttled(target.metrics(), s.name, target.info().id.str(), now);
         shard_blocked = true;
         return entry_refusal::throttled;
     }
@@ -141,7 +145,10 @@ void admit_get_records(context& ctx, const stream& s, const shard& source, epoch
         }
         if (!fault.error_type.empty()) throw injected_error(fault.error_type, s.name, s.account);
     }
-    if (ctx.cfg.throttle && !meter.admit_read(shard_limits(ctx.cfg), now)) throw read_throttled(s, source);
+    if (ctx.cfg.throttle && !meter.admit_read(shard_limits(ctx.cfg), now)) {
+        metrics::warn_read_throttled(source.metrics(), s.name, source.info().id.str(), now);
+        throw read_throttled(s, source);
+    }
 }
 
 void charge_get_records(context& ctx, const shard& source, std::size_t bytes, epoch_ms now) {

@@ -135,6 +135,23 @@ std::vector<option_spec> make_table() {
         std::to_string(d.idle_timeout_ms), [](config& c, const std::string& v) {
             c.idle_timeout_ms = parse_int<std::int64_t>("idle-timeout-ms", v, 100, 86'400'000);
         });
+    add("log-format", "text|json", "log lines as text, or as one JSON object per line", d.log_format,
+        [](config& c, const std::string& v) {
+            if (v != "text" && v != "json")
+                throw config_error(fmt::format("invalid value '{}' for log-format: expected text or json", v));
+            c.log_format = v;
+        });
+    add("create-streams", "SPECS",
+        "streams to create at startup if absent, before ready: name[:shards[:mode]],... "
+        "e.g. orders:4,clicks:1:ON_DEMAND",
+        "",
+        [](config& c, const std::string& v) {
+            try {
+                c.create_streams = parse_stream_specs(v);
+            } catch (const std::invalid_argument& e) {
+                throw config_error(fmt::format("invalid value '{}' for create-streams: {}", v, e.what()));
+            }
+        });
     return t;
 }
 

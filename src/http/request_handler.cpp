@@ -11,6 +11,9 @@
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/admin.hpp"
+#include "kinesd/http/metrics_endpoint.hpp"
+#include "kinesd/http/request_log.hpp"
+#include "kinesd/metrics/prometheus.hpp"
 #include "kinesd/http/request_meta.hpp"
 #include "kinesd/http/server.hpp"
 
@@ -67,6 +70,12 @@ response handle_request(server_state& state, const request_head& head, std::stri
         res.body = ok ? R"({"status":"ok"})" : R"({"status":"starting"})";
         return res;
     }
+    if (head.method == "GET" && is_metrics_target(target)) {
+        res.status = 200;
+        res.content_type = metrics::exposition_content_type;
+        res.body = render_metrics(state);
+        return res;
+    }
     if (target.substr(0, 9) == "/_kinesd/") {
         std::optional<admin_response> answer;
         try {
@@ -83,12 +92,14 @@ response handle_request(server_state& state, const request_head& head, std::stri
         res.body = std::move(answer->body);
         return res;
     }
+    request_observer observed(res.request_id);
     try {
         if (head.method != "POST")
             throw api_error("UnknownOperationException",
                             "Only POST requests are accepted by the Kinesis API.");
         auto operation = operation_from_target(head.amz_target);
         if (!operation) throw api_error::unknown_operation();
+        observed.set_operation(*operation);
         check_content_type(head.content_type);
         auto region = region_from_authorization(head.authorization);
         api::context ctx{state.cfg,
@@ -97,6 +108,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
                          state.cfg.account_id,
                          region.empty() ? std::string_view(state.cfg.region) : region,
                          res.request_id};
+        ctx.log_stream = observed.stream_slot();
         res.body = api::dispatch(ctx, *operation, body);
         res.status = 200;
         res.content_type = json_content_type;
@@ -106,6 +118,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
         logger()->error("request {} failed: {}", res.request_id, e.what());
         render_error(res, api_error::internal_failure());
     }
+    observed.finish(res.status, res.error_type);
     return res;
 }
 

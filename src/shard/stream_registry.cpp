@@ -186,7 +186,7 @@ std::shared_ptr<stream> stream_registry::create(const create_stream_request& req
     stream_settings settings;
     settings.mode = req.mode;
     settings.extra = req.extra;
-    if (options_.create_stream_ms > 0) {
+    if (options_.create_stream_ms > 0 && !req.active_at_once) {
         settings.status = stream_status::creating;
         settings.status_until_ms = now + options_.create_stream_ms;
     }

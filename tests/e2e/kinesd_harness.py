@@ -666,3 +666,32 @@ def run_node(script, *args, env=None, timeout=300):
         capture_output=True, text=True, timeout=timeout, env=full_env, stdin=subprocess.DEVNULL,
     )
     return out.returncode, out.stdout, out.stderr
+
+
+# --- plain HTTP GETs (health, readiness, metrics) -------------------------------------------------
+
+
+def http_get(port, path, timeout=10):
+    """GETs `path` from kinesd on 127.0.0.1:port without credentials; returns a RawResponse."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return RawResponse(resp.status, resp.getheaders(), resp.read())
+    finally:
+        conn.close()
+
+
+def wait_ready(port, timeout=START_TIMEOUT_S):
+    """Polls GET /_kinesd/ready until it answers 200 (bounded by `timeout`); returns the response."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = http_get(port, "/_kinesd/ready", timeout=2)
+            if last.status == 200:
+                return last
+        except OSError as e:
+            last = e
+        time.sleep(0.02)  # polling, bounded by the deadline
+    raise AssertionError(f"kinesd on port {port} not ready within {timeout} s: {last!r}")

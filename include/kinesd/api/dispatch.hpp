@@ -23,6 +23,9 @@ struct context {
     std::string_view account;  // the caller's account (from --account-id)
     std::string_view region;   // from the SigV4 credential scope, else --region
     std::string_view request_id;
+    // Set by http/ only when the per-request debug line is logged: handlers write the name of
+    // the stream the request resolved to here (never a payload). nullptr: nobody wants it.
+    std::string* log_stream = nullptr;
 };
 
 using handler = std::string (*)(context&, const nlohmann::json& request);

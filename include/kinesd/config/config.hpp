@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "kinesd/config/stream_spec.hpp"
+
 namespace kinesd {
 
 struct config {
@@ -40,6 +42,8 @@ struct config {
     std::filesystem::path tls_key;   // PEM private key of tls_cert
     std::uint32_t max_connections = 4096;  // open connections; more are closed at accept
     std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
+    std::string log_format = "text";  // text, or json: one JSON object per line for log shippers
+    std::vector<stream_spec> create_streams;  // created at startup when absent (before ready)
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

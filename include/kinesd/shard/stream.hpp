@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kinesd/common/clock.hpp"
+#include "kinesd/metrics/shard_metrics.hpp"
 #include "kinesd/shard/hash_key.hpp"
 #include "kinesd/shard/shard_id.hpp"
 #include "kinesd/shard/resharding.hpp"
@@ -86,6 +87,9 @@ public:
     uint128 ending_seq_locked(epoch_ms now) const;
     void set_closed_locked(bool closed) { closed_ = closed; }
 
+    // The shard's counters for /metrics; the data path adds to them without locking.
+    metrics::shard_metrics& metrics() const { return metrics_; }
+
 private:
     shard_info info_;
     std::mutex write_mu_;
@@ -94,6 +98,7 @@ private:
     std::vector<storage::seqno> seq_scratch_;  // guarded by write_mu_
     mutable throttle::shard_throughput throughput_;
     bool closed_ = false;                      // guarded by write_mu_
+    mutable metrics::shard_metrics metrics_;  // atomics: no lock needed
 };
 
 // An immutable snapshot of a stream's shards, swapped whole when resharding changes them.

@@ -37,6 +37,7 @@ struct create_stream_request {
     std::uint32_t shard_count = 1;
     stream_mode mode = stream_mode::provisioned;
     nlohmann::json extra = nlohmann::json::object();
+    bool active_at_once = false;  // skip create_stream_ms (streams bootstrapped at startup)
 };
 
 class stream_registry {

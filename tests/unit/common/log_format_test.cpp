@@ -1,0 +1,55 @@
+#include "kinesd/common/log_format.hpp"
+
+#include <gtest/gtest.h>
+#include <spdlog/details/log_msg.h>
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+using namespace kinesd;
+
+namespace {
+
+std::string format(std::string_view fmt_name, std::string_view logger, std::string_view payload,
+                   spdlog::level::level_enum level = spdlog::level::info) {
+    auto f = make_log_formatter(fmt_name);
+    spdlog::details::log_msg msg(spdlog::string_view_t(logger.data(), logger.size()), level,
+                                 spdlog::string_view_t(payload.data(), payload.size()));
+    spdlog::memory_buf_t buf;
+    f->format(msg, buf);
+    return std::string(buf.data(), buf.size());
+}
+
+}  // namespace
+
+TEST(log_format, json_lines_are_json_objects_even_with_awkward_messages) {
+    const std::string line = format("json", "shard", "bad \"quote\" \\ and\nnewline \x01");
+    ASSERT_FALSE(line.empty());
+    EXPECT_EQ(line.back(), '\n');
+    EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["level"], "info");
+    EXPECT_EQ(j["logger"], "shard");
+    EXPECT_EQ(j["message"], "bad \"quote\" \\ and\nnewline \x01");
+    EXPECT_EQ(j["time"].get<std::string>().back(), 'Z');
+}
+
+TEST(log_format, request_lines_carry_their_fields_as_members) {
+    auto j = nlohmann::json::parse(format(
+        "json", "request",
+        "request_id=abc-1 operation=PutRecord stream=orders status=200 error=- latency_ms=0.412 time=x",
+        spdlog::level::debug));
+    EXPECT_EQ(j["level"], "debug");
+    EXPECT_EQ(j["request_id"], "abc-1");
+    EXPECT_EQ(j["operation"], "PutRecord");
+    EXPECT_EQ(j["stream"], "orders");
+    EXPECT_EQ(j["status"], 200);
+    EXPECT_EQ(j["latency_ms"], 0.412);
+    EXPECT_NE(j["time"], "x") << "a field never replaces the envelope";
+}
+
+TEST(log_format, text_is_the_classic_line) {
+    const auto line = format("text", "main", "hello");
+    EXPECT_NE(line.find("Z info [main] hello"), std::string::npos) << line;
+    EXPECT_THROW(make_log_formatter("xml"), std::invalid_argument);
+}
