@@ -135,6 +135,19 @@ std::vector<option_spec> make_table() {
         std::to_string(d.idle_timeout_ms), [](config& c, const std::string& v) {
             c.idle_timeout_ms = parse_int<std::int64_t>("idle-timeout-ms", v, 100, 86'400'000);
         });
+    add("fsync", "never|interval|always",
+        "when records are fsynced: never (at shutdown only), every --fsync-interval-ms, or "
+        "before each put is acknowledged",
+        d.fsync, [](config& c, const std::string& v) {
+            if (v != "never" && v != "interval" && v != "always")
+                throw config_error(fmt::format(
+                    "invalid value '{}' for fsync: expected never, interval or always", v));
+            c.fsync = v;
+        });
+    add("fsync-interval-ms", "MS", "how often --fsync interval fsyncs every shard's log",
+        std::to_string(d.fsync_interval_ms), [](config& c, const std::string& v) {
+            c.fsync_interval_ms = parse_int<std::uint32_t>("fsync-interval-ms", v, 1, 3'600'000);
+        });
     return t;
 }
 

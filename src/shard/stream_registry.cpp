@@ -48,6 +48,10 @@ std::unique_ptr<storage::shard_log> open_shard_log(const fs::path& stream_dir, c
     auto log = storage::open_segment_log(stream_dir / id.str(), options, report);
     for (const auto& line : report.messages)
         logger()->warn("{} {}: {}", stream_dir.filename().string(), id.str(), line);
+    if (report.quarantined_segments > 0)
+        logger()->error("{} {}: {} corrupt segment(s) quarantined: records after the damage are "
+                        "no longer served (the files are kept for inspection)",
+                        stream_dir.filename().string(), id.str(), report.quarantined_segments);
     return log;
 }
 
@@ -146,6 +150,21 @@ std::vector<std::shared_ptr<stream>> stream_registry::all() const {
 }
 
 std::size_t stream_registry::stream_count() const { return streams_.load()->size(); }
+
+std::size_t stream_registry::sync_all() const {
+    std::size_t failed = 0;
+    const auto map = streams_.load();  // holds the streams, and so their shards, alive
+    for (const auto& [key, s] : *map) {
+        const auto table = s->shards();
+        for (const auto& sh : table->all) {
+            const auto ec = sh->sync();
+            if (!ec || ec == storage::storage_errc::closed) continue;
+            ++failed;
+            logger()->error("fsync of {} {} failed: {}", s->name, sh->info().id.str(), ec.message());
+        }
+    }
+    return failed;
+}
 
 std::uint32_t stream_registry::open_shard_count(std::string_view account,
                                                 std::string_view region) const {

@@ -40,6 +40,8 @@ struct config {
     std::filesystem::path tls_key;   // PEM private key of tls_cert
     std::uint32_t max_connections = 4096;  // open connections; more are closed at accept
     std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
+    std::string fsync = "interval";        // never, interval or always (docs/durability.md)
+    std::uint32_t fsync_interval_ms = 1000;  // how often --fsync interval syncs every log
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

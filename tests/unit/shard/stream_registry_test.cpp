@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <random>
 
+#include "../storage/fault_io.hpp"
+
 #include "kinesd/api/error.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 
@@ -183,4 +185,43 @@ TEST(shard, sequence_numbers_increase_and_respect_the_ordering_floor) {
     EXPECT_GT(b, floor);
     EXPECT_EQ(arrival, clock.now_ms());  // arrival never goes back within a shard
     EXPECT_EQ(sequence_number{b}.shard_index(), 0u);
+}
+
+TEST(stream_registry, sync_all_fsyncs_every_shard_and_reports_failures) {
+    temp_dir dir;
+    manual_clock clock;
+    storage::testing::fault_io io;
+    auto opts = options(dir.path);
+    opts.segments.io = &io;
+    stream_registry reg(opts, clock);
+    auto s = reg.create(make_request("orders", 3));
+    for (auto* sh : s->shards()->open) append(*sh, "x", clock.now_ms());
+    EXPECT_EQ(reg.sync_all(), 0u);
+    EXPECT_EQ(io.calls(storage::testing::io_op::fdatasync), 3);
+    for (auto* sh : s->shards()->open) append(*sh, "y", clock.now_ms());
+    io.fail({.op = storage::testing::io_op::fdatasync, .error = EIO, .times = 1, .path_part = {}});
+    EXPECT_EQ(reg.sync_all(), 1u);
+}
+
+TEST(shard, with_fsync_always_an_append_fails_when_its_fsync_fails) {
+    temp_dir dir;
+    manual_clock clock;
+    storage::testing::fault_io io;
+    auto opts = options(dir.path);
+    opts.segments.io = &io;
+    opts.segments.fsync = storage::fsync_policy::always;
+    stream_registry reg(opts, clock);
+    auto s = reg.create(make_request("orders", 1));
+    shard& sh = *s->shards()->open[0];
+    append(sh, "durable", clock.now_ms());
+    EXPECT_EQ(io.calls(storage::testing::io_op::fdatasync), 1);
+    io.fail({.op = storage::testing::io_op::fdatasync, .error = EIO, .times = 1, .path_part = {}});
+    storage::append_batch batch;
+    std::string_view data = "not acknowledged";
+    batch.add_copy("k", {}, std::as_bytes(std::span(data.data(), data.size())));
+    uint128 seq = 0;
+    epoch_ms arrival = 0;
+    EXPECT_EQ(sh.append(batch, clock.now_ms(), 0, {&seq, 1}, arrival),
+              make_error_code(storage::storage_errc::io_error));
+    append(sh, "durable again", clock.now_ms());
 }
