@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "../storage/fault_io.hpp"
@@ -185,6 +186,35 @@ TEST(shard, sequence_numbers_increase_and_respect_the_ordering_floor) {
     EXPECT_GT(b, floor);
     EXPECT_EQ(arrival, clock.now_ms());  // arrival never goes back within a shard
     EXPECT_EQ(sequence_number{b}.shard_index(), 0u);
+}
+
+TEST(stream_registry, damaged_metadata_falls_back_to_the_previous_version) {
+    temp_dir dir;
+    manual_clock clock;
+    fs::path stream_dir;
+    {
+        stream_registry reg(options(dir.path), clock);
+        auto s = reg.create(make_request("orders", 1));
+        stream_dir = s->dir;
+        append(*s->shards()->open[0], "kept", clock.now_ms());
+        ASSERT_FALSE(s->update([](stream_settings& st) { st.retention_hours = 48; }));
+    }
+    ASSERT_TRUE(fs::exists(stream_dir / "meta.json.prev"));
+    // meta.json written halfway (as a disk that lied about an fsync could leave it), and a
+    // replace that crashed before its rename.
+    const auto size = fs::file_size(stream_dir / "meta.json");
+    fs::resize_file(stream_dir / "meta.json", size / 2);
+    { std::ofstream(stream_dir / "meta.json.tmp") << "{\"version\":"; }
+
+    stream_registry reg(options(dir.path), clock);
+    auto s = reg.find({"000000000000", "us-east-1", "orders"});
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->retention_hours(), 24);  // the previous version
+    EXPECT_EQ(read_all(*s->shards()->open[0]), (std::vector<std::string>{"kept"}));
+    EXPECT_FALSE(fs::exists(stream_dir / "meta.json.tmp"));
+    // meta.json was rewritten whole: the next start reads it directly.
+    std::ifstream in(stream_dir / "meta.json");
+    EXPECT_FALSE(nlohmann::json::parse(in, nullptr, false).is_discarded());
 }
 
 TEST(stream_registry, sync_all_fsyncs_every_shard_and_reports_failures) {
