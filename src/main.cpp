@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "kinesd/retention/reaper.hpp"
 #include "kinesd/shard/bootstrap.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "kinesd/storage/periodic_syncer.hpp"
 
 int main(int argc, char** argv) {
     using namespace kinesd;
@@ -49,6 +51,10 @@ int main(int argc, char** argv) {
     options.delete_stream_ms = cfg.delete_stream_ms;
     options.update_stream_ms = cfg.update_stream_ms;
     options.segments.segment_bytes = cfg.segment_bytes;
+    options.segments.fsync = cfg.fsync == "always"  ? storage::fsync_policy::always
+                             : cfg.fsync == "never" ? storage::fsync_policy::never
+                                                    : storage::fsync_policy::interval;
+    std::size_t final_sync_failures = 0;
 
     try {
         boost::asio::io_context io;
@@ -57,6 +63,11 @@ int main(int argc, char** argv) {
         bootstrap_streams(streams, cfg.account_id, cfg.region, cfg.create_streams);
         retention::reaper reaper(streams, clock, std::chrono::milliseconds(cfg.reaper_interval_ms));
         reaper.start();
+        // Declared after streams: stopped (and destroyed) before them.
+        std::optional<storage::periodic_syncer> syncer;
+        if (options.segments.fsync == storage::fsync_policy::interval)
+            syncer.emplace(std::chrono::milliseconds(cfg.fsync_interval_ms),
+                           [&streams] { streams.sync_all(); });
         http::server_state server_state{cfg, streams, clock};
         auto address = boost::asio::ip::make_address(cfg.host);
         http::server server(io, {address, cfg.port}, server_state);
@@ -87,11 +98,21 @@ int main(int argc, char** argv) {
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
         io.run();
         for (auto& t : pool) t.join();
-        log->info("stopped");
+        // The io_context no longer runs handlers: give SIGINT/SIGTERM back their default
+        // action, so that a second signal during the final fsync still exits at once.
+        boost::system::error_code ignored;
+        signals.clear(ignored);
+        // Nothing appends any more: make every acknowledged record durable, whatever --fsync.
+        if (syncer) syncer->stop();
+        final_sync_failures = streams.sync_all();
+        if (final_sync_failures > 0)
+            log->error("stopped; {} shard logs could not be fsynced", final_sync_failures);
+        else
+            log->info("stopped; every shard log fsynced");
     } catch (const std::exception& e) {
         log->critical("fatal: {}", e.what());
         std::cerr << "kinesd: " << e.what() << "\n";
         return 1;
     }
-    return 0;
+    return final_sync_failures > 0 ? 1 : 0;
 }

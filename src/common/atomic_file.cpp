@@ -50,4 +50,13 @@ std::error_code write_file_atomically(const std::filesystem::path& path, std::st
     return sync_directory(path.parent_path().empty() ? "." : path.parent_path());
 }
 
+std::error_code write_file_keeping_previous(const std::filesystem::path& path,
+                                            std::string_view contents) {
+    auto prev = path;
+    prev += ".prev";
+    // Best effort: without a previous version the write is still atomic.
+    if (::unlink(prev.c_str()) == 0 || errno == ENOENT) (void)::link(path.c_str(), prev.c_str());
+    return write_file_atomically(path, contents);
+}
+
 }  // namespace kinesd

@@ -152,6 +152,19 @@ std::vector<option_spec> make_table() {
                 throw config_error(fmt::format("invalid value '{}' for create-streams: {}", v, e.what()));
             }
         });
+    add("fsync", "never|interval|always",
+        "when records are fsynced: never (at shutdown only), every --fsync-interval-ms, or "
+        "before each put is acknowledged",
+        d.fsync, [](config& c, const std::string& v) {
+            if (v != "never" && v != "interval" && v != "always")
+                throw config_error(fmt::format(
+                    "invalid value '{}' for fsync: expected never, interval or always", v));
+            c.fsync = v;
+        });
+    add("fsync-interval-ms", "MS", "how often --fsync interval fsyncs every shard's log",
+        std::to_string(d.fsync_interval_ms), [](config& c, const std::string& v) {
+            c.fsync_interval_ms = parse_int<std::uint32_t>("fsync-interval-ms", v, 1, 3'600'000);
+        });
     return t;
 }
 

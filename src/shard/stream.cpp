@@ -17,20 +17,28 @@ shard::shard(shard_info info, std::unique_ptr<storage::shard_log> log)
 
 std::error_code shard::append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
                               std::span<uint128> seqs_out, epoch_ms& arrival_out) {
-    std::lock_guard lock(write_mu_);
-    if (closed_) return shard_errc::closed;
-    const epoch_ms arrival = std::max(now, last_arrival_ms_);
-    uint128 last = std::max(log_->last_seq(), ordering_floor);
-    last = std::max(last, info_.starting_seq > 0 ? info_.starting_seq - 1 : uint128{0});
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        last = sequence_number::next(info_.id.index, last, arrival).value;
-        seqs_out[i] = last;
+    std::uint64_t ticket = 0;
+    {
+        std::lock_guard lock(write_mu_);
+        if (closed_) return shard_errc::closed;
+        const epoch_ms arrival = std::max(now, last_arrival_ms_);
+        uint128 last = std::max(log_->last_seq(), ordering_floor);
+        last = std::max(last, info_.starting_seq > 0 ? info_.starting_seq - 1 : uint128{0});
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            last = sequence_number::next(info_.id.index, last, arrival).value;
+            seqs_out[i] = last;
+        }
+        arrival_out = arrival;
+        if (auto ec = log_->append(batch, seqs_out.first(batch.size()), arrival)) return ec;
+        last_arrival_ms_ = arrival;
+        ticket = log_->sync_ticket();
     }
-    auto ec = log_->append(batch, seqs_out.first(batch.size()), arrival);
-    if (!ec) last_arrival_ms_ = arrival;
-    arrival_out = arrival;
-    return ec;
+    // Outside the lock: with fsync=always this waits for an fsync that other appends to this
+    // shard can join meanwhile (group commit).
+    return log_->commit(ticket);
 }
+
+std::error_code shard::sync() { return log_->sync(); }
 
 void shard::remove_files() {
     std::lock_guard lock(write_mu_);
@@ -122,7 +130,7 @@ std::error_code stream::update(const std::function<void(stream_settings&)>& muta
     std::lock_guard lock(meta_mu_);
     stream_settings next = settings_;
     mutate(next);
-    if (auto ec = write_file_atomically(dir / "meta.json", to_json(next).dump(1))) return ec;
+    if (auto ec = write_file_keeping_previous(dir / "meta.json", to_json(next).dump(1))) return ec;
     settings_ = std::move(next);
     publish(settings_);
     return {};
@@ -178,7 +186,7 @@ nlohmann::json stream::to_json(const stream_settings& settings) const {
 }
 
 std::error_code stream::persist() const {
-    return write_file_atomically(dir / "meta.json", to_json().dump(1));
+    return write_file_keeping_previous(dir / "meta.json", to_json().dump(1));
 }
 
 }  // namespace kinesd

@@ -40,6 +40,36 @@ std::array<std::uint8_t, 32> load_or_create_iterator_key(const fs::path& path) {
     return key;
 }
 
+// Reads a stream's meta.json. If it is damaged (which an atomic replace should prevent, but a
+// disk or a hand can still do), the previous version (meta.json.prev) is used and written back
+// as meta.json. Throws std::runtime_error when neither can be used.
+std::pair<std::shared_ptr<stream>, stream_settings> load_stream_meta(const fs::path& dir) {
+    const auto parse = [&](const fs::path& path) {
+        std::ifstream in(path);
+        if (!in) throw std::runtime_error("cannot open " + path.filename().string());
+        try {
+            return stream::from_json(nlohmann::json::parse(in), dir);
+        } catch (const nlohmann::json::exception& e) {
+            throw std::runtime_error(path.filename().string() + " is not valid JSON: " + e.what());
+        }
+    };
+    std::error_code ec;
+    fs::remove(dir / "meta.json.tmp", ec);  // a replace that did not complete
+    try {
+        return parse(dir / "meta.json");
+    } catch (const std::exception& e) {
+        if (!fs::exists(dir / "meta.json.prev")) throw;
+        auto loaded = parse(dir / "meta.json.prev");
+        logger()->error("{}: {}; using the previous version (meta.json.prev)", dir.string(),
+                        e.what());
+        loaded.first->install(loaded.second, {});
+        // Not write_file_keeping_previous: that would make the damaged file the previous one.
+        if (auto werr = write_file_atomically(dir / "meta.json", loaded.first->to_json().dump(1)))
+            logger()->error("{}: cannot rewrite meta.json: {}", dir.string(), werr.message());
+        return loaded;
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<storage::shard_log> open_shard_log(const fs::path& stream_dir, const shard_id& id,
@@ -48,6 +78,10 @@ std::unique_ptr<storage::shard_log> open_shard_log(const fs::path& stream_dir, c
     auto log = storage::open_segment_log(stream_dir / id.str(), options, report);
     for (const auto& line : report.messages)
         logger()->warn("{} {}: {}", stream_dir.filename().string(), id.str(), line);
+    if (report.quarantined_segments > 0)
+        logger()->error("{} {}: {} corrupt segment(s) quarantined: records after the damage are "
+                        "no longer served (the files are kept for inspection)",
+                        stream_dir.filename().string(), id.str(), report.quarantined_segments);
     return log;
 }
 
@@ -82,9 +116,7 @@ void stream_registry::recover() {
             continue;
         }
         try {
-            std::ifstream in(meta_path);
-            auto doc = nlohmann::json::parse(in);
-            auto [s, settings] = stream::from_json(doc, dir);
+            auto [s, settings] = load_stream_meta(dir);
             std::vector<std::shared_ptr<shard>> shards;
             for (const auto& info : settings.shards)
                 shards.push_back(std::make_shared<shard>(
@@ -146,6 +178,21 @@ std::vector<std::shared_ptr<stream>> stream_registry::all() const {
 }
 
 std::size_t stream_registry::stream_count() const { return streams_.load()->size(); }
+
+std::size_t stream_registry::sync_all() const {
+    std::size_t failed = 0;
+    const auto map = streams_.load();  // holds the streams, and so their shards, alive
+    for (const auto& [key, s] : *map) {
+        const auto table = s->shards();
+        for (const auto& sh : table->all) {
+            const auto ec = sh->sync();
+            if (!ec || ec == storage::storage_errc::closed) continue;
+            ++failed;
+            logger()->error("fsync of {} {} failed: {}", s->name, sh->info().id.str(), ec.message());
+        }
+    }
+    return failed;
+}
 
 std::uint32_t stream_registry::open_shard_count(std::string_view account,
                                                 std::string_view region) const {

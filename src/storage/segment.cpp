@@ -1,5 +1,7 @@
 #include "kinesd/storage/segment.hpp"
 
+#include "kinesd/storage/counters.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
@@ -19,16 +21,16 @@ namespace {
 
 std::error_code last_system_error() { return {errno, std::system_category()}; }
 
-void close_fd(int& fd) {
-    if (fd >= 0) ::close(fd);
+void close_fd(file_io& io, int& fd) {
+    if (fd >= 0) io.close(fd);
     fd = -1;
 }
 
 // Writes all of data at offset, retrying on EINTR and short writes. Returns 0 or an errno.
-int pwrite_all(int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
+int pwrite_all(file_io& io, int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
     std::size_t done = 0;
     while (done < n) {
-        const ssize_t w = ::pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
+        const ssize_t w = io.pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
         if (w < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -40,8 +42,9 @@ int pwrite_all(int fd, const std::byte* data, std::size_t n, std::uint64_t offse
 }
 
 // Reads up to max_bytes of the file at path. Returns false if it cannot be opened or read.
-bool read_file_prefix(const fs::path& path, std::size_t max_bytes, std::vector<std::byte>& out) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+bool read_file_prefix(file_io& io, const fs::path& path, std::size_t max_bytes,
+                      std::vector<std::byte>& out) {
+    const int fd = io.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return false;
     struct stat st {};
     bool ok = ::fstat(fd, &st) == 0;
@@ -50,14 +53,14 @@ bool read_file_prefix(const fs::path& path, std::size_t max_bytes, std::vector<s
         std::size_t done = 0;
         while (done < out.size()) {
             const ssize_t r =
-                ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
+                io.pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) break;
             done += static_cast<std::size_t>(r);
         }
         out.resize(done);
     }
-    ::close(fd);
+    io.close(fd);
     return ok;
 }
 
@@ -97,16 +100,18 @@ std::error_code storage_error_from_errno(int err) {
     return make_error_code(storage_errc::io_error);
 }
 
-segment::segment(fs::path dir, std::uint64_t ordinal, std::uint64_t index_interval_bytes)
-    : path_(dir / segment_file_name(ordinal)),
+segment::segment(fs::path dir, std::uint64_t ordinal, std::uint64_t index_interval_bytes,
+                 file_io* io)
+    : io_(io != nullptr ? io : &system_file_io()),
+      path_(dir / segment_file_name(ordinal)),
       index_path_(dir / index_file_name(ordinal)),
       ordinal_(ordinal),
       index_interval_(std::max<std::uint64_t>(index_interval_bytes, 1)) {}
 
 segment::~segment() {
     if (base_ != nullptr) ::munmap(base_, static_cast<std::size_t>(map_len_));
-    close_fd(fd_);
-    close_fd(index_fd_);
+    close_fd(*io_, fd_);
+    close_fd(*io_, index_fd_);
 }
 
 std::error_code segment::map(std::uint64_t length) {
@@ -123,15 +128,15 @@ std::error_code segment::map(std::uint64_t length) {
 
 std::shared_ptr<segment> segment::create(const fs::path& dir, std::uint64_t ordinal,
                                          std::uint64_t capacity, std::uint64_t index_interval_bytes,
-                                         std::error_code& ec) {
-    std::shared_ptr<segment> s(new segment(dir, ordinal, index_interval_bytes));
-    s->fd_ = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                                         std::error_code& ec, file_io* io) {
+    std::shared_ptr<segment> s(new segment(dir, ordinal, index_interval_bytes, io));
+    s->fd_ = s->io_->open(s->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (s->fd_ < 0) {
         ec = last_system_error();
         return nullptr;
     }
     if ((ec = s->map(capacity))) {
-        ::unlink(s->path_.c_str());
+        s->io_->unlink(s->path_.c_str());
         return nullptr;
     }
     s->index_ = std::make_unique<segment_index>(capacity / index_step(s->index_interval_) + 2);
@@ -142,9 +147,9 @@ std::shared_ptr<segment> segment::create(const fs::path& dir, std::uint64_t ordi
 
 void segment::write_index_file(std::span<const index_file::stored_entry> entries) {
     // The index need not be durable (it is validated and rebuilt at open), so no fsync.
-    close_fd(index_fd_);
+    close_fd(*io_, index_fd_);
     index_file_bytes_ = 0;
-    index_fd_ = ::open(index_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    index_fd_ = io_->open(index_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (index_fd_ < 0) return;
     std::vector<std::byte> buf(index_file::header_bytes + entries.size() * index_file::entry_bytes);
     index_file::encode_header(buf.data());
@@ -153,8 +158,8 @@ void segment::write_index_file(std::span<const index_file::stored_entry> entries
         index_file::encode_entry(p, e.entry, e.record);
         p += index_file::entry_bytes;
     }
-    if (pwrite_all(index_fd_, buf.data(), buf.size(), 0) != 0) {
-        close_fd(index_fd_);  // left short or missing: the next open rebuilds it
+    if (pwrite_all(*io_, index_fd_, buf.data(), buf.size(), 0) != 0) {
+        close_fd(*io_, index_fd_);  // left short or missing: the next open rebuilds it
         return;
     }
     index_file_bytes_ = buf.size();
@@ -164,8 +169,8 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
                                        const segment_open_params& params, segment_recovery& rec,
                                        std::error_code& ec) {
     const bool active = params.mode == segment_mode::active;
-    std::shared_ptr<segment> s(new segment(dir, ordinal, params.index_interval_bytes));
-    s->fd_ = ::open(s->path_.c_str(), (active ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+    std::shared_ptr<segment> s(new segment(dir, ordinal, params.index_interval_bytes, params.io));
+    s->fd_ = s->io_->open(s->path_.c_str(), (active ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
     if (s->fd_ < 0) {
         ec = last_system_error();
         return nullptr;
@@ -187,7 +192,7 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
     const std::size_t max_index_bytes = static_cast<std::size_t>(
         index_file::header_bytes +
         (file_size / frame_layout::overhead + 2) * index_file::entry_bytes);
-    const bool index_found = read_file_prefix(s->index_path_, max_index_bytes, raw);
+    const bool index_found = read_file_prefix(*s->io_, s->index_path_, max_index_bytes, raw);
     const auto stored = index_found ? index_file::parse(raw) : std::nullopt;
     raw = {};
 
@@ -265,7 +270,7 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
     if (valid < file_size) {
         if (active) {
             rec.truncated_bytes = file_size - valid;
-            if (::ftruncate(s->fd_, static_cast<off_t>(valid)) == 0) s->file_bytes_ = valid;
+            if (s->io_->ftruncate(s->fd_, static_cast<off_t>(valid)) == 0) s->file_bytes_ = valid;
         } else {
             rec.quarantined = true;
         }
@@ -292,7 +297,7 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
     if (rec.index_rebuilt) {
         s->write_index_file(entries);
     } else if (active) {
-        s->index_fd_ = ::open(s->index_path_.c_str(), O_RDWR | O_CLOEXEC);
+        s->index_fd_ = s->io_->open(s->index_path_.c_str(), O_RDWR | O_CLOEXEC, 0);
         s->index_file_bytes_ = index_file::header_bytes + entries.size() * index_file::entry_bytes;
     } else {
         s->index_file_bytes_ = index_file::header_bytes + entries.size() * index_file::entry_bytes;
@@ -307,8 +312,8 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
         s->empty_seq_key_ = params.floor_seq;
         s->empty_arrival_key_ = params.floor_arrival_ms;
         s->sealed_ = true;
-        close_fd(s->index_fd_);
-        close_fd(s->fd_);  // sealed segments found at open are only read, through the mapping
+        close_fd(*s->io_, s->index_fd_);
+        close_fd(*s->io_, s->fd_);  // sealed segments found at open are only read, through the mapping
     }
     ec.clear();
     return s;
@@ -322,14 +327,17 @@ std::error_code segment::append(std::span<const std::byte> bytes,
     const std::uint64_t at = committed_.load(std::memory_order_relaxed);
     assert(at + bytes.size() <= map_len_);
 
-    if (const int err = pwrite_all(fd_, bytes.data(), bytes.size(), at)) {
+    if (const int err = pwrite_all(*io_, fd_, bytes.data(), bytes.size(), at)) {
         // All or nothing: cut the file back. Should that fail too, zero the first frame's
         // length so recovery reads the leftovers as a zero-filled tail, not as records.
-        if (::ftruncate(fd_, static_cast<off_t>(at)) != 0) {
+        if (io_->ftruncate(fd_, static_cast<off_t>(at)) != 0) {
             const std::byte zeros[4] = {};
-            (void)pwrite_all(fd_, zeros, sizeof zeros, at);
+            (void)pwrite_all(*io_, fd_, zeros, sizeof zeros, at);
         }
-        return storage_error_from_errno(err);
+        const auto ec = storage_error_from_errno(err);
+        (ec == storage_errc::no_space ? counters().append_no_space : counters().append_io_errors)
+            .fetch_add(1, std::memory_order_relaxed);
+        return ec;
     }
 
     // Index the new frames, then publish: an entry may briefly point past what a reader
@@ -352,24 +360,28 @@ std::error_code segment::append(std::span<const std::byte> bytes,
     last_arrival_ms_ = arrival_ms;
 
     if (index_fd_ >= 0 && !index_scratch_.empty()) {
-        if (pwrite_all(index_fd_, index_scratch_.data(), index_scratch_.size(),
+        if (pwrite_all(*io_, index_fd_, index_scratch_.data(), index_scratch_.size(),
                        index_file_bytes_) == 0)
             index_file_bytes_ += index_scratch_.size();
         else
-            close_fd(index_fd_);  // stop here: the file stays a valid prefix, rebuilt at open
+            close_fd(*io_, index_fd_);  // stop here: the file stays a valid prefix, rebuilt at open
     }
     return {};
 }
 
 std::error_code segment::sync() {
+    std::lock_guard lock(fd_mu_);  // close_file() must not close (and recycle) fd_ under us
     if (fd_ < 0) return {};
-    if (::fdatasync(fd_) != 0) return make_error_code(storage_errc::io_error);
+    if (io_->fdatasync(fd_) != 0) {
+        counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
+        return make_error_code(storage_errc::io_error);
+    }
     return {};
 }
 
 void segment::seal() {
     sealed_ = true;
-    close_fd(index_fd_);
+    close_fd(*io_, index_fd_);
     // Give back the address space reserved for growth. Readers never touch bytes past the
     // committed size, and base_ does not move; keep at least a page so it stays mapped.
     const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
@@ -380,18 +392,24 @@ void segment::seal() {
     }
 }
 
-void segment::close_file() { close_fd(fd_); }
-
-void segment::unlink_files() {
-    ::unlink(path_.c_str());
-    ::unlink(index_path_.c_str());
+void segment::close_file() {
+    std::lock_guard lock(fd_mu_);
+    close_fd(*io_, fd_);
 }
 
-void segment::quarantine_from(std::uint64_t offset) const {
+void segment::unlink_files() {
+    io_->unlink(path_.c_str());
+    io_->unlink(index_path_.c_str());
+}
+
+bool segment::quarantine_from(std::uint64_t offset) const {
     std::uint64_t cur = read_limit_.load(std::memory_order_relaxed);
-    while (offset < cur && !read_limit_.compare_exchange_weak(
-                               cur, offset, std::memory_order_release, std::memory_order_relaxed)) {
+    while (offset < cur) {
+        if (read_limit_.compare_exchange_weak(cur, offset, std::memory_order_release,
+                                              std::memory_order_relaxed))
+            return cur == std::numeric_limits<std::uint64_t>::max();
     }
+    return false;
 }
 
 }  // namespace kinesd::storage

@@ -9,19 +9,33 @@
 #include <limits>
 #include <set>
 
+#include "kinesd/common/logging.hpp"
+#include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/record_frame.hpp"
 
 namespace kinesd::storage {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::shared_ptr<spdlog::logger> logger() {
+    static auto l = module_logger("storage");
+    return l;
+}
+
+}  // namespace
+
 segment_log::segment_log(fs::path dir, const segment_log_options& options, int dir_fd)
-    : dir_(std::move(dir)), options_(options), dir_fd_(dir_fd) {
+    : dir_(std::move(dir)),
+      options_(options),
+      dir_fd_(dir_fd),
+      io_(options.io != nullptr ? options.io : &system_file_io()) {
     list_ = std::make_shared<const segment_list>();
 }
 
 segment_log::~segment_log() {
-    if (dir_fd_ >= 0) ::close(dir_fd_);
+    if (dir_fd_ >= 0) io_->close(dir_fd_);
 }
 
 std::unique_ptr<shard_log> open_segment_log(const fs::path& dir, const segment_log_options& options,
@@ -35,7 +49,8 @@ std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw std::system_error(ec, fmt::format("cannot create {}", dir.string()));
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    file_io& io = options.io != nullptr ? *options.io : system_file_io();
+    const int dir_fd = io.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dir_fd < 0)
         throw std::system_error(errno, std::system_category(),
                                 fmt::format("cannot open {}", dir.string()));
@@ -78,11 +93,13 @@ std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
         params.verify_all_frames = options.verify_all_frames_on_open;
         params.floor_seq = floor_seq;
         params.floor_arrival_ms = floor_arrival;
+        params.io = options.io;
         segment_recovery rec;
         const std::string name = segment_file_name(ordinal);
         auto seg = segment::open(dir, ordinal, params, rec, ec);
         if (!seg) {
             ++report.quarantined_segments;
+            counters().quarantined_segments.fetch_add(1, std::memory_order_relaxed);
             report.messages.push_back(
                 fmt::format("{}: cannot open ({}); ignored", name, ec.message()));
             last_failed = last;
@@ -97,6 +114,7 @@ std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
         }
         if (rec.quarantined) {
             ++report.quarantined_segments;
+            counters().quarantined_segments.fetch_add(1, std::memory_order_relaxed);
             report.messages.push_back(fmt::format(
                 "{}: {} at offset {}; the {} bytes from there on are quarantined", name,
                 to_string(rec.stop), rec.valid_bytes, rec.file_bytes - rec.valid_bytes));
@@ -116,7 +134,7 @@ std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
 
     if (list.empty() || last_failed) {
         auto seg = segment::create(dir, max_ordinal + 1, options.segment_bytes,
-                                   options.index_interval_bytes, ec);
+                                   options.index_interval_bytes, ec, options.io);
         if (!seg)
             throw std::system_error(ec, fmt::format("cannot create a segment in {}", dir.string()));
         list.push_back(std::move(seg));
@@ -183,25 +201,33 @@ std::error_code segment_log::roll(std::uint64_t bytes) {
     std::error_code ec;
     auto fresh = segment::create(dir_, old->ordinal() + 1,
                                  std::max<std::uint64_t>(options_.segment_bytes, bytes),
-                                 options_.index_interval_bytes, ec);
-    if (!fresh) return storage_error_from_errno(ec.value());
+                                 options_.index_interval_bytes, ec, options_.io);
+    if (!fresh) {
+        const auto err = storage_error_from_errno(ec.value());
+        (err == storage_errc::no_space ? counters().append_no_space : counters().append_io_errors)
+            .fetch_add(1, std::memory_order_relaxed);
+        return err;
+    }
     auto next = std::make_shared<segment_list>(*list_);
+    old->seal();
     if (old->size() == 0) {
         // Empty and too small for the batch: replace it rather than keep an empty segment.
         next->pop_back();
-        old->seal();
         old->unlink_files();
         old->close_file();
-    } else {
-        old->seal();
-        unsynced_.push_back(old);
+    }
+    {
+        // Before the new list is published: an fsync round that sees the new active segment
+        // must also find the old one here (see sync_to()).
+        std::lock_guard lock(sync_mu_);
+        if (old->size() > 0) unsynced_.push_back(old);
+        dir_dirty_ = true;
     }
     next->push_back(std::move(fresh));
     std::uint64_t total = 0;
     for (const auto& s : *next) total += s->disk_bytes();
     disk_bytes_.store(total, std::memory_order_relaxed);
     publish(std::move(next));
-    dir_dirty_ = true;
     return {};
 }
 
@@ -241,20 +267,72 @@ std::error_code segment_log::append(append_batch& batch, std::span<const seqno> 
     if (auto ec = active->append(buf, frames, seqs, arrival_ms)) return ec;
     disk_bytes_.fetch_add(active->disk_bytes() - before, std::memory_order_relaxed);
     set_last(seqs.back(), arrival_ms);
+    // Only the writer stores ticket_; release: a round that reads this value finds the bytes
+    // in the file and the segment in the list (or in unsynced_).
+    ticket_.store(ticket_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return {};
 }
 
 std::error_code segment_log::sync() {
     if (closed_.load(std::memory_order_relaxed)) return make_error_code(storage_errc::closed);
-    while (!unsynced_.empty()) {
-        if (auto ec = unsynced_.back()->sync()) return ec;
-        unsynced_.back()->close_file();
-        unsynced_.pop_back();
-    }
-    if (auto ec = list_->back()->sync()) return ec;
-    if (dir_dirty_) {
-        if (::fsync(dir_fd_) != 0) return make_error_code(storage_errc::io_error);
-        dir_dirty_ = false;
+    return sync_to(ticket_.load(std::memory_order_acquire));
+}
+
+std::error_code segment_log::commit(std::uint64_t ticket) {
+    if (options_.fsync != fsync_policy::always) return {};
+    counters().sync_waits.fetch_add(1, std::memory_order_relaxed);
+    return sync_to(ticket);
+}
+
+std::error_code segment_log::sync_to(std::uint64_t ticket) {
+    std::unique_lock lock(sync_mu_);
+    while (synced_ < ticket) {
+        // The round that covered this ticket failed: its records may not be on disk, and an
+        // fsync retried after a failure can succeed without them (the kernel may have dropped
+        // the dirty pages), so report the failure rather than retry.
+        if (ticket <= failed_upto_) return make_error_code(storage_errc::io_error);
+        if (sync_running_) {
+            sync_cv_.wait(lock);
+            continue;
+        }
+        // Lead a round. Everything counted in `target` is in a segment of unsynced_ or in the
+        // active segment of the list read below: a roll moves the old active segment into
+        // unsynced_ (under sync_mu_, which we hold) before it publishes a new list.
+        sync_running_ = true;
+        const std::uint64_t target = ticket_.load(std::memory_order_acquire);
+        segment_list sealed;
+        sealed.swap(unsynced_);
+        const bool dir = std::exchange(dir_dirty_, false);
+        const auto list = segments();
+        lock.unlock();
+
+        std::error_code ec;
+        for (const auto& s : sealed)
+            if (!ec) ec = s->sync();
+        if (!ec && !list->empty()) ec = list->back()->sync();
+        if (!ec && dir && io_->fsync(dir_fd_) != 0) {
+            counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
+            ec = make_error_code(storage_errc::io_error);
+        }
+        counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
+        if (!ec)
+            for (const auto& s : sealed) s->close_file();  // sealed: never written again
+
+        lock.lock();
+        sync_running_ = false;
+        if (ec) {
+            unsynced_.insert(unsynced_.begin(), sealed.begin(), sealed.end());
+            dir_dirty_ = dir_dirty_ || dir;
+            failed_upto_ = std::max(failed_upto_, target);
+        } else {
+            synced_ = std::max(synced_, target);
+        }
+        sync_cv_.notify_all();
+        if (ec) {
+            logger()->error("{}: fsync failed; appends up to this point are not acknowledged",
+                            dir_.string());
+            return ec;
+        }
     }
     return {};
 }
@@ -293,7 +371,13 @@ read_result segment_log::read(const read_request& req, const record_visitor& vis
             if (st != frame_status::ok) {
                 // Committed bytes that do not decode: the file changed under us. Serve nothing
                 // from here on in this segment, now or later, and go on with the next one.
-                seg.quarantine_from(off);
+                if (seg.quarantine_from(off)) {
+                    counters().quarantined_segments.fetch_add(1, std::memory_order_relaxed);
+                    logger()->error(
+                        "{}: {} at offset {}; the rest of the segment is quarantined (kept on "
+                        "disk, no longer served)",
+                        seg.path().string(), to_string(st), off);
+                }
                 break;
             }
             off += used;
@@ -336,7 +420,7 @@ segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool in
     if (drop_active) {
         std::error_code ec;
         fresh = segment::create(dir_, active->ordinal() + 1, options_.segment_bytes,
-                                options_.index_interval_bytes, ec);
+                                options_.index_interval_bytes, ec, options_.io);
         // Without a new active segment the expired one stays until the next pass; reads skip
         // its records either way.
     }
@@ -347,13 +431,18 @@ segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool in
     if (fresh) {
         active->seal();
         next->push_back(std::move(fresh));
-        dir_dirty_ = true;
+    }
+    {
+        // Before publishing, as in roll(). The detached segments need no fsync any more: their
+        // records all expired.
+        std::lock_guard lock(sync_mu_);
+        if (fresh) dir_dirty_ = true;
+        for (const auto& s : gone) std::erase(unsynced_, s);
     }
     std::uint64_t total = 0;
     for (const auto& s : *next) total += s->disk_bytes();
     publish(std::move(next));  // from here on no new reader sees the detached segments
     disk_bytes_.store(total, std::memory_order_relaxed);
-    for (const auto& s : gone) std::erase(unsynced_, s);
     return gone;
 }
 
@@ -391,7 +480,10 @@ void segment_log::remove() {
         s->unlink_files();
         s->close_file();
     }
-    unsynced_.clear();
+    {
+        std::lock_guard lock(sync_mu_);
+        unsynced_.clear();
+    }
     disk_bytes_.store(0, std::memory_order_relaxed);
     std::error_code ec;
     fs::remove_all(dir_, ec);  // best effort: the log is unusable either way

@@ -9,6 +9,12 @@ namespace kinesd {
 
 std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents);
 
+// write_file_atomically, keeping the contents it replaces as `path` + ".prev" (a hard link made
+// before the rename), so that a reader that finds `path` damaged can fall back to the previous
+// version (read_file_or_previous).
+std::error_code write_file_keeping_previous(const std::filesystem::path& path,
+                                            std::string_view contents);
+
 // fsync of a directory, so that a rename or unlink in it is durable.
 std::error_code sync_directory(const std::filesystem::path& dir);
 

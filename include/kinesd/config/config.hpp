@@ -44,6 +44,8 @@ struct config {
     std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
     std::string log_format = "text";  // text, or json: one JSON object per line for log shippers
     std::vector<stream_spec> create_streams;  // created at startup when absent (before ready)
+    std::string fsync = "interval";        // never, interval or always (docs/durability.md)
+    std::uint32_t fsync_interval_ms = 1000;  // how often --fsync interval syncs every log
 };
 
 // A bad flag, environment variable or config file value. what() is one line for the user.

@@ -60,7 +60,10 @@ public:
     // Stamps and writes `batch` (the records of one request routed to this shard) as one unit.
     // Arrival time = max(now, previous arrival) so arrival times never decrease within a shard;
     // sequence numbers strictly increase and exceed `ordering_floor` (0: none), which must be a
-    // number of this shard. Fills seqs_out (batch.size() entries). On error nothing is visible.
+    // number of this shard. Fills seqs_out (batch.size() entries). On error nothing is visible,
+    // except when the write succeeded but the fsync that fsync=always waits for failed (the
+    // records are then readable but must not be acknowledged). Returns only once the records
+    // are as durable as the log's fsync policy asks.
     std::error_code append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
                            std::span<uint128> seqs_out, epoch_ms& arrival_out);
 
@@ -89,6 +92,10 @@ public:
 
     // The shard's counters for /metrics; the data path adds to them without locking.
     metrics::shard_metrics& metrics() const { return metrics_; }
+
+    // Flushes everything appended so far to stable storage (group commit with concurrent
+    // appends; see storage::shard_log::sync). Any thread.
+    std::error_code sync();
 
 private:
     shard_info info_;

@@ -81,6 +81,11 @@ public:
     const clock& time() const { return clock_; }
     std::size_t stream_count() const;
 
+    // Flushes every shard log of every stream to stable storage (the interval syncer, and the
+    // last step of a graceful shutdown). Any thread; appends go on meanwhile. Logs each
+    // failure and returns how many shard logs failed.
+    std::size_t sync_all() const;
+
 private:
     struct key_less {
         using is_transparent = void;

@@ -3,9 +3,10 @@
 // read-only shared mapping, and its sparse index (segment_index.hpp, persisted as an .idx file).
 // File naming, formats and recovery rules: docs/format.md.
 //
-// Thread-safety: one writer (append, sync, seal, close_file, unlink_files and the writer-state
+// Thread-safety: one writer (append, seal, close_file, unlink_files and the writer-state
 // accessors) at a time, serialized by segment_log; any number of concurrent readers (readable,
-// index, search keys, quarantine_from). Readers see only bytes below the committed size, which
+// index, search keys, quarantine_from); sync() may run on another thread (the syncer) at the
+// same time as the writer. Readers see only bytes below the committed size, which
 // the writer publishes with a release store after the bytes are in the file; the writer writes
 // with pwrite() into the same page cache the mapping shows, so a reader never sees a partial
 // frame. The mapping lives as long as the object; destroying it never deletes files.
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +25,7 @@
 #include <system_error>
 #include <vector>
 
+#include "kinesd/storage/file_io.hpp"
 #include "kinesd/storage/record_frame.hpp"
 #include "kinesd/storage/segment_index.hpp"
 #include "kinesd/storage/shard_log.hpp"
@@ -53,6 +56,7 @@ struct segment_open_params {
     // a frame out of order is treated as corrupt.
     seqno floor_seq = 0;
     epoch_ms floor_arrival_ms = std::numeric_limits<epoch_ms>::min();
+    file_io* io = nullptr;  // nullptr: system_file_io()
 };
 
 // What opening one segment found and did.
@@ -73,7 +77,8 @@ class segment {
     // bytes mapped. Fails (nullptr, ec set) if the file exists or cannot be created or mapped.
     static std::shared_ptr<segment> create(const std::filesystem::path& dir, std::uint64_t ordinal,
                                            std::uint64_t capacity,
-                                           std::uint64_t index_interval_bytes, std::error_code& ec);
+                                           std::uint64_t index_interval_bytes, std::error_code& ec,
+                                           file_io* io = nullptr);
 
     // Opens an existing segment and recovers it (docs/format.md, "Recovery"): validates its
     // index, scans the frames after the last good entry, truncates (active) or quarantines
@@ -110,8 +115,9 @@ class segment {
     }
 
     // A reader found a bad frame at offset (the file changed under us): no reader will see
-    // bytes from there on. Idempotent; the smallest offset wins.
-    void quarantine_from(std::uint64_t offset) const;
+    // bytes from there on. Idempotent; the smallest offset wins. Returns true for the call that
+    // quarantined the segment first (the one that should log and count it).
+    bool quarantine_from(std::uint64_t offset) const;
     bool read_quarantined() const {
         return read_limit_.load(std::memory_order_acquire) !=
                std::numeric_limits<std::uint64_t>::max();
@@ -126,7 +132,9 @@ class segment {
                            std::span<const append_batch::frame_ref> frames,
                            std::span<const seqno> seqs, epoch_ms arrival_ms);
 
-    std::error_code sync();  // fdatasync; a no-op once close_file() was called
+    // fdatasync; a no-op once close_file() was called. Any thread, also during an append
+    // (fsync covers what was written before it started).
+    std::error_code sync();
     // No more appends: closes the index file and unmaps the room reserved for growth. The
     // segment file stays open until close_file() (the log fsyncs it at the next sync()).
     void seal();
@@ -143,11 +151,13 @@ class segment {
     const std::filesystem::path& path() const { return path_; }
 
   private:
-    segment(std::filesystem::path dir, std::uint64_t ordinal, std::uint64_t index_interval_bytes);
+    segment(std::filesystem::path dir, std::uint64_t ordinal, std::uint64_t index_interval_bytes,
+            file_io* io);
     std::error_code map(std::uint64_t length);
     void write_index_file(std::span<const index_file::stored_entry> entries);
 
     // Immutable after construction.
+    file_io* io_;
     std::filesystem::path path_;
     std::filesystem::path index_path_;
     std::uint64_t ordinal_;
@@ -163,7 +173,8 @@ class segment {
 
     // Writer state.
     std::uint64_t map_len_ = 0;  // bytes mapped at base_ (shrunk to the data by seal())
-    int fd_ = -1;
+    int fd_ = -1;           // closed only under fd_mu_, which sync() holds while it uses fd_
+    mutable std::mutex fd_mu_;
     int index_fd_ = -1;
     bool sealed_ = false;
     std::uint64_t file_bytes_ = 0;

@@ -7,6 +7,7 @@
 // remove() can delete files under a reader: the files are unlinked at once and unmapped when the
 // last reader lets go.
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -36,6 +37,8 @@ class segment_log final : public shard_log {
     std::error_code append(append_batch& batch, std::span<const seqno> seqs,
                            epoch_ms arrival_ms) override;
     std::error_code sync() override;
+    std::uint64_t sync_ticket() const override { return ticket_.load(std::memory_order_relaxed); }
+    std::error_code commit(std::uint64_t ticket) override;
     read_result read(const read_request& req, const record_visitor& visit) const override;
     seqno last_seq() const override;
     epoch_ms last_arrival_ms() const override;
@@ -68,6 +71,9 @@ class segment_log final : public shard_log {
     // Takes the expired prefix of the segment list out (the active segment too when
     // include_active and it expired) and publishes the rest; returns what was taken out.
     segment_list detach_prefix(epoch_ms cutoff_ms, bool include_active);
+    // Group commit: returns once every append with a ticket <= `ticket` is fsynced, running an
+    // fsync round itself if none is running, else waiting for the running one.
+    std::error_code sync_to(std::uint64_t ticket);
 
     const std::filesystem::path dir_;
     const segment_log_options options_;
@@ -87,9 +93,17 @@ class segment_log final : public shard_log {
     std::atomic<std::uint64_t> disk_bytes_{0};
     std::atomic<bool> closed_{false};
 
-    // Writer state.
-    segment_list unsynced_;   // sealed segments whose files were not fsynced yet
-    bool dir_dirty_ = false;  // segment files were created since the last sync()
+    // Group commit. The writer bumps ticket_ (release) after each successful append; an fsync
+    // round reads it first (acquire), so it covers every append counted in it.
+    file_io* io_;
+    std::atomic<std::uint64_t> ticket_{0};
+    mutable std::mutex sync_mu_;  // guards the members below; never held during I/O
+    std::condition_variable sync_cv_;
+    bool sync_running_ = false;
+    std::uint64_t synced_ = 0;       // appends with tickets <= this are fsynced
+    std::uint64_t failed_upto_ = 0;  // the last failed round covered tickets up to this
+    segment_list unsynced_;          // sealed segments whose files were not fsynced yet
+    bool dir_dirty_ = false;         // segment files were created since the last round
 };
 
 }  // namespace kinesd::storage

@@ -191,8 +191,25 @@ public:
     virtual std::error_code append(append_batch& batch, std::span<const seqno> seqs,
                                    epoch_ms arrival_ms) = 0;
 
-    // Flushes written records to stable storage (fsync of the active segment).
+    // Flushes every record appended so far to stable storage (fdatasync of the segments written
+    // since the last sync, and of the directory if files were created). Any thread, also while
+    // appends run; concurrent sync() and commit() calls share fsyncs (group commit).
     virtual std::error_code sync() = 0;
+
+    // --- Durability (docs/durability.md) ------------------------------------------------------
+    // A ticket naming everything appended so far. Writer only: take it under the write lock
+    // right after a successful append(), and pass it to commit() after releasing the lock.
+    virtual std::uint64_t sync_ticket() const { return 0; }
+    // Makes the appends up to `ticket` as durable as the log's fsync policy requires before they
+    // are acknowledged. fsync_policy::always: returns once they are fsynced; one fsync covers
+    // every caller waiting on this log at the time (group commit), so concurrent producers do not
+    // pay one fsync each. Other policies: returns at once. Any thread, without the write lock
+    // (others keep appending while the fsync runs). On error the records are written (and
+    // readable) but may not survive a power loss: the caller must not acknowledge them.
+    virtual std::error_code commit(std::uint64_t ticket) {
+        (void)ticket;
+        return {};
+    }
 
     // Visits records in sequence order, starting after req.after, using the sparse indexes to
     // seek (by sequence number and by min_arrival_ms) instead of scanning from the start.
@@ -222,6 +239,15 @@ public:
     virtual void remove() = 0;
 };
 
+class file_io;
+
+// When a log fsyncs (--fsync; docs/durability.md says what each survives).
+enum class fsync_policy {
+    never,     // only at a graceful shutdown (and when the OS writes back dirty pages)
+    interval,  // a syncer calls sync() every --fsync-interval-ms; appends never wait
+    always,    // commit() waits for an fsync covering the append (group commit)
+};
+
 struct segment_log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
     std::uint64_t index_interval_bytes = 4096;  // one sparse index entry per this many bytes
@@ -231,6 +257,9 @@ struct segment_log_options {
     // there). true: CRC-check every frame of every segment at open (reads the whole log; a
     // complete recovery_report).
     bool verify_all_frames_on_open = false;
+    fsync_policy fsync = fsync_policy::interval;  // what commit() does; see fsync_policy
+    // The file system calls of the log (tests inject faults); nullptr: system_file_io().
+    file_io* io = nullptr;
 };
 
 // What recovery found and did when a log was opened; logged by the caller.

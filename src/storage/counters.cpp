@@ -1,0 +1,10 @@
+#include "kinesd/storage/counters.hpp"
+
+namespace kinesd::storage {
+
+storage_counters& counters() {
+    static storage_counters c;
+    return c;
+}
+
+}  // namespace kinesd::storage

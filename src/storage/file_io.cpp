@@ -1,0 +1,33 @@
+#include "kinesd/storage/file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace kinesd::storage {
+
+namespace {
+
+class posix_file_io final : public file_io {
+  public:
+    int open(const char* path, int flags, mode_t mode) override { return ::open(path, flags, mode); }
+    int close(int fd) override { return ::close(fd); }
+    ssize_t pwrite(int fd, const void* buf, std::size_t n, off_t offset) override {
+        return ::pwrite(fd, buf, n, offset);
+    }
+    ssize_t pread(int fd, void* buf, std::size_t n, off_t offset) override {
+        return ::pread(fd, buf, n, offset);
+    }
+    int ftruncate(int fd, off_t length) override { return ::ftruncate(fd, length); }
+    int fdatasync(int fd) override { return ::fdatasync(fd); }
+    int fsync(int fd) override { return ::fsync(fd); }
+    int unlink(const char* path) override { return ::unlink(path); }
+};
+
+}  // namespace
+
+file_io& system_file_io() {
+    static posix_file_io* io = new posix_file_io;  // never destroyed: logs may outlive statics
+    return *io;
+}
+
+}  // namespace kinesd::storage
