@@ -565,6 +565,21 @@ void validate_value(const shape& sh, const json& v, const path_node& path, error
             if (sh.min && n < *sh.min) sink.add(path, sh, &v, sh.min_message);
             if (sh.max && n > *sh.max) sink.add(path, sh, &v, sh.max_message);
             const shape& element = *sh.element;
+            // A null element is a missing value, not an absent member: the handlers read every
+            // element, so it is refused here ("records.2.member" must not be null; for a
+            // structure, each of its required members is reported as null).
+            std::size_t null_index = 0;
+            for (const json& e : v) {
+                ++null_index;
+                if (!e.is_null() || sink.full()) continue;
+                path_node at{&path, {}, null_index};
+                path_node member{&at, "member", 0};
+                if (element.kind == shape_kind::structure) {
+                    validate_struct(element, nullptr, &member, sink);
+                } else {
+                    sink.add(member, element, nullptr, "Member must not be null");
+                }
+            }
             if (element.is_scalar()) {
                 if (!element.has_scalar_constraints()) return;
                 for (const json& e : v) {
@@ -605,6 +620,16 @@ void validate_value(const shape& sh, const json& v, const path_node& path, error
                 }
             }
             const shape& value = *sh.value;
+            for (auto it = v.begin(); it != v.end(); ++it) {  // as for lists: null is missing
+                if (!it->is_null() || sink.full()) continue;
+                path_node at{&path, it.key(), 0};
+                path_node member{&at, "member", 0};
+                if (value.kind == shape_kind::structure) {
+                    validate_struct(value, nullptr, &member, sink);
+                } else {
+                    sink.add(member, value, nullptr, "Member must not be null");
+                }
+            }
             if (value.is_scalar()) {
                 if (!value.has_scalar_constraints()) return;
                 for (const json& e : v) {

@@ -428,6 +428,14 @@ class Robustness(ErrorCase):
             ("GetRecords", b'{"ShardIterator": "garbage"}'),
             ("PutRecords", json.dumps({"StreamName": self.name, "Records": [
                 {"PartitionKey": "k", "Data": ""}] * 501}).encode()),
+            # Null elements of lists and maps: handlers must never see them.
+            ("PutRecords", json.dumps({"StreamName": self.name, "Records": [
+                {"PartitionKey": "k", "Data": ""}, None]}).encode()),
+            ("PutRecords", json.dumps({"StreamName": self.name, "Records": [None]}).encode()),
+            ("RemoveTagsFromStream", json.dumps({"StreamName": self.name, "TagKeys": [None]}).encode()),
+            ("AddTagsToStream", json.dumps({"StreamName": self.name, "Tags": {"k": None}}).encode()),
+            ("EnableEnhancedMonitoring", json.dumps(
+                {"StreamName": self.name, "ShardLevelMetrics": [None]}).encode()),
         ]:
             resp = self.server.raw(target, body)
             self.assertEqual(resp.status, 400, (target, body, resp))

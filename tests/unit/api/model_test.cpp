@@ -532,6 +532,27 @@ TEST(api_model_validation, list_elements_are_reported_once) {
             "IteratorAgeMilliseconds, ALL]]"));
 }
 
+// Handlers read every element of a list or map, so a null one is refused, never passed on
+// (a null PutRecords entry once crashed the server).
+TEST(api_model_validation, null_list_elements_and_map_values_are_missing_values) {
+    EXPECT_EQ(outcome("PutRecords", {{"StreamName", "s"},
+                                     {"Records", {{{"PartitionKey", "a"}, {"Data", ""}}, nullptr}}}),
+              validation("2 validation errors detected: Value null at 'records.2.member.data' "
+                         "failed to satisfy constraint: Member must not be null; Value null at "
+                         "'records.2.member.partitionKey' failed to satisfy constraint: Member "
+                         "must not be null"));
+    EXPECT_EQ(outcome("RemoveTagsFromStream", {{"StreamName", "s"}, {"TagKeys", {"a", nullptr}}}),
+              validation("1 validation error detected: Value null at 'tagKeys.2.member' failed "
+                         "to satisfy constraint: Member must not be null"));
+    EXPECT_EQ(outcome("EnableEnhancedMonitoring",
+                      {{"StreamName", "s"}, {"ShardLevelMetrics", json::array({nullptr})}}),
+              validation("1 validation error detected: Value null at 'shardLevelMetrics.1.member' "
+                         "failed to satisfy constraint: Member must not be null"));
+    EXPECT_EQ(outcome("AddTagsToStream", {{"StreamName", "s"}, {"Tags", {{"k", nullptr}}}}),
+              validation("1 validation error detected: Value null at 'tags.k.member' failed to "
+                         "satisfy constraint: Member must not be null"));
+}
+
 TEST(api_model_validation, nested_structure_paths) {
     EXPECT_EQ(
         outcome("CreateStream", {{"StreamName", "s"}, {"StreamModeDetails", json::object()}}),
