@@ -286,11 +286,16 @@ std::error_code segment_log::commit(std::uint64_t ticket) {
 
 std::error_code segment_log::sync_to(std::uint64_t ticket) {
     std::unique_lock lock(sync_mu_);
-    while (synced_ < ticket) {
-        // The round that covered this ticket failed: its records may not be on disk, and an
-        // fsync retried after a failure can succeed without them (the kernel may have dropped
-        // the dirty pages), so report the failure rather than retry.
-        if (ticket <= failed_upto_) return make_error_code(storage_errc::io_error);
+    const auto in_failed_round = [&] {
+        return std::any_of(failed_.begin(), failed_.end(),
+                           [&](const auto& r) { return r.first <= ticket && ticket <= r.second; });
+    };
+    for (;;) {
+        // A round that covered this ticket failed: its records may not be on disk, and a later
+        // round can succeed without them (the kernel may have dropped the dirty pages), so the
+        // failure stands even when synced_ has moved past the ticket since.
+        if (in_failed_round()) return make_error_code(storage_errc::io_error);
+        if (synced_ >= ticket) return {};
         if (sync_running_) {
             sync_cv_.wait(lock);
             continue;
@@ -299,6 +304,7 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
         // active segment of the list read below: a roll moves the old active segment into
         // unsynced_ (under sync_mu_, which we hold) before it publishes a new list.
         sync_running_ = true;
+        const std::uint64_t first = synced_ + 1;  // the round covers (synced_, target]
         const std::uint64_t target = ticket_.load(std::memory_order_acquire);
         segment_list sealed;
         sealed.swap(unsynced_);
@@ -323,7 +329,7 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
         if (ec) {
             unsynced_.insert(unsynced_.begin(), sealed.begin(), sealed.end());
             dir_dirty_ = dir_dirty_ || dir;
-            failed_upto_ = std::max(failed_upto_, target);
+            failed_.emplace_back(first, target);
         } else {
             synced_ = std::max(synced_, target);
         }
@@ -334,7 +340,6 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
             return ec;
         }
     }
-    return {};
 }
 
 read_result segment_log::read(const read_request& req, const record_visitor& visit) const {

@@ -100,8 +100,11 @@ class segment_log final : public shard_log {
     mutable std::mutex sync_mu_;  // guards the members below; never held during I/O
     std::condition_variable sync_cv_;
     bool sync_running_ = false;
-    std::uint64_t synced_ = 0;       // appends with tickets <= this are fsynced
-    std::uint64_t failed_upto_ = 0;  // the last failed round covered tickets up to this
+    std::uint64_t synced_ = 0;  // the highest ticket a successful round covered
+    // Tickets (first, last) of the failed rounds: never acknowledged, even after a later round
+    // succeeds (a retried fsync can succeed without the pages the failed one dropped). Grows
+    // only when an fsync fails.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> failed_;
     segment_list unsynced_;          // sealed segments whose files were not fsynced yet
     bool dir_dirty_ = false;         // segment files were created since the last round
 };

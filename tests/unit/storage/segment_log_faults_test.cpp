@@ -294,6 +294,22 @@ TEST_F(segment_log_faults, a_failed_fsync_fails_the_commits_it_covered_and_later
     expect_records(*log, 6);
 }
 
+// A writer can be preempted between its append and its commit while another producer's round
+// fails and a third one's succeeds: the late commit must still report the failure, even though
+// the log's synced position has passed its ticket.
+TEST_F(segment_log_faults, a_commit_that_arrives_after_a_later_successful_round_still_fails) {
+    options_.fsync = fsync_policy::always;
+    auto log = open();
+    ASSERT_FALSE(append_range(*log, 1, 1));
+    const auto late_ticket = log->sync_ticket();  // its writer has not committed yet
+    ASSERT_FALSE(append_range(*log, 2, 1));
+    io_.fail({.op = io_op::fdatasync, .error = EIO, .times = 1, .path_part = {}});
+    EXPECT_EQ(log->commit(log->sync_ticket()), make_error_code(storage_errc::io_error));
+    ASSERT_FALSE(append_range(*log, 3, 1));
+    EXPECT_FALSE(log->commit(log->sync_ticket()));  // a later round succeeds
+    EXPECT_EQ(log->commit(late_ticket), make_error_code(storage_errc::io_error));
+}
+
 // Group commit: while one fsync runs, commits of appends made meanwhile wait for it and then
 // share a single next fsync, instead of paying one each.
 TEST_F(segment_log_faults, one_fsync_covers_every_commit_waiting_on_the_log) {
