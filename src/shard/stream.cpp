@@ -130,7 +130,7 @@ std::error_code stream::update(const std::function<void(stream_settings&)>& muta
     std::lock_guard lock(meta_mu_);
     stream_settings next = settings_;
     mutate(next);
-    if (auto ec = write_file_keeping_previous(dir / "meta.json", to_json(next).dump(1))) return ec;
+    if (auto ec = write_meta(next)) return ec;
     settings_ = std::move(next);
     publish(settings_);
     return {};
@@ -186,7 +186,12 @@ nlohmann::json stream::to_json(const stream_settings& settings) const {
 }
 
 std::error_code stream::persist() const {
-    return write_file_keeping_previous(dir / "meta.json", to_json().dump(1));
+    std::lock_guard lock(meta_mu_);
+    return write_meta(settings_);
+}
+
+std::error_code stream::write_meta(const stream_settings& next) const {
+    return write_file_keeping_previous(dir / "meta.json", to_json(next).dump(1));
 }
 
 }  // namespace kinesd

@@ -70,6 +70,21 @@ std::pair<std::shared_ptr<stream>, stream_settings> load_stream_meta(const fs::p
     }
 }
 
+// A shard directory with an index meta.json has not handed out yet: left by a reshard that
+// crashed before its meta.json write (empty), or by a fallback to meta.json.prev (it may hold
+// acknowledged records). New shards must never reuse such an id, so move past it, and keep the
+// directory for inspection.
+void skip_unlisted_shard_ids(const fs::path& dir, stream_settings& settings) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (!entry.is_directory()) continue;
+        const auto id = shard_id::parse(entry.path().filename().string());
+        if (!id || id->index < settings.next_shard_index) continue;
+        logger()->warn("{}: {} is not in meta.json; new shard ids continue after it",
+                       dir.string(), id->str());
+        settings.next_shard_index = id->index + 1;
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<storage::shard_log> open_shard_log(const fs::path& stream_dir, const shard_id& id,
@@ -117,6 +132,7 @@ void stream_registry::recover() {
         }
         try {
             auto [s, settings] = load_stream_meta(dir);
+            skip_unlisted_shard_ids(dir, settings);
             std::vector<std::shared_ptr<shard>> shards;
             for (const auto& info : settings.shards)
                 shards.push_back(std::make_shared<shard>(

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "kinesd/common/atomic_file.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream.hpp"
 
@@ -73,9 +72,11 @@ std::error_code stream::reshard(const std::function<reshard_change(const stream_
             if (p.closed) info.ending_seq = last_of(p.index, now);
             auto sh = std::make_shared<shard>(info, open_log(info.id));
             if (sh->log().last_seq() != 0) {
-                // Left over from a reshard whose meta.json write failed or crashed: start empty.
-                sh->remove_files();
-                sh = std::make_shared<shard>(info, open_log(info.id));
+                // Recovery moves next_shard_index past every shard directory on disk, so a new
+                // id never names a log with records; never delete acknowledged records to make
+                // room.
+                throw std::runtime_error(fmt::format(
+                    "reshard of {}: {} already holds records", name, info.id.str()));
             }
             created.push_back(std::move(sh));
             created_infos.push_back(info);
@@ -113,7 +114,7 @@ std::error_code stream::reshard(const std::function<reshard_change(const stream_
     next.next_shard_index = std::max(next.next_shard_index, change.next_shard_index);
     if (change.mutate) change.mutate(next);
 
-    if (auto ec = write_file_atomically(dir / "meta.json", to_json(next).dump(1))) {
+    if (auto ec = write_meta(next)) {
         drop_created();
         return ec;
     }

@@ -2,7 +2,6 @@
 // dropping expired segments and expired closed shards, disk usage.
 #include <algorithm>
 
-#include "kinesd/common/atomic_file.hpp"
 #include "kinesd/shard/stream.hpp"
 
 namespace kinesd {
@@ -37,7 +36,7 @@ std::error_code stream::drop_shards(const std::vector<shard_id>& ids) {
         stream_settings next = settings_;
         std::erase_if(next.shards, [&](const shard_info& i) { return listed(i.id); });
         if (next.shards.size() == settings_.shards.size()) return {};
-        if (auto ec = write_file_atomically(dir / "meta.json", to_json(next).dump(1))) return ec;
+        if (auto ec = write_meta(next)) return ec;
         settings_ = std::move(next);
         for (const auto& s : shard_objects_)
             if (listed(s->info().id)) gone.push_back(s);

@@ -210,6 +210,10 @@ public:
 
 private:
     nlohmann::json to_json(const stream_settings& settings) const;
+    // The one way meta.json is written (every change: settings, resharding, retention), keeping
+    // the version it replaces as meta.json.prev, so the fallback is always one change old.
+    // Caller holds meta_mu_ (or owns the stream alone).
+    std::error_code write_meta(const stream_settings& next) const;
     void publish(const stream_settings& s);
 
     mutable std::mutex meta_mu_;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -159,6 +160,41 @@ TEST(stream_reshard, lineage_and_records_survive_a_restart) {
     EXPECT_EQ(append(*table->find(0), "late", clk.now_ms()), make_error_code(shard_errc::closed));
     EXPECT_NE(table->find(0)->log().last_seq(), 0u);
     EXPECT_NE(table->find(2)->log().last_seq(), 0u);
+}
+
+// meta.json damaged after a split: recovery falls back to meta.json.prev (the version before the
+// split), which does not list the children. Their records must survive, and a new split must not
+// reuse their ids (it once deleted such a "leftover" log with its records).
+TEST(stream_reshard, a_fallback_to_the_previous_metadata_never_reuses_or_deletes_a_child) {
+    temp_dir dir;
+    manual_clock clk;
+    fs::path stream_dir;
+    {
+        stream_registry reg(options(dir.path), clk);
+        auto s = reg.create(make_request("s", 1));
+        stream_dir = s->dir;
+        clk.advance(1);
+        reg.reshard(*s, split_first(clk.now_ms()));
+        ASSERT_FALSE(append(*s->shards()->find(2), "child record", clk.now_ms()));
+    }
+    ASSERT_TRUE(fs::exists(stream_dir / "meta.json.prev"));
+    { std::ofstream(stream_dir / "meta.json", std::ios::trunc) << "{ damaged"; }
+
+    stream_registry reg(options(dir.path), clk);
+    auto s = reg.find(stream_key{"000000000000", "us-east-1", "s"});
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->settings().shards.size(), 1u);      // the version before the split
+    EXPECT_EQ(s->settings().next_shard_index, 3u);   // past the children on disk
+    clk.advance(1);
+    reg.reshard(*s, split_first(clk.now_ms()));
+    const auto after = s->settings();
+    ASSERT_EQ(after.shards.size(), 3u);
+    EXPECT_EQ(after.shards[1].id.index, 3u);
+    EXPECT_EQ(after.shards[2].id.index, 4u);
+    std::uintmax_t child_bytes = 0;  // kept, records and all
+    for (const auto& f : fs::recursive_directory_iterator(stream_dir / "shardId-000000000002"))
+        if (f.is_regular_file()) child_bytes += f.file_size();
+    EXPECT_GT(child_bytes, std::string_view("child record").size());
 }
 
 // Appends racing a split: each is acknowledged either on the parent before its
