@@ -96,7 +96,7 @@ std::string list_shards(context& ctx, const json& req) {
         }
     }
     const auto st = s->settings();
-    const epoch_ms trim_horizon = now - static_cast<epoch_ms>(st.retention_hours) * 3'600'000;
+    const epoch_ms trim_horizon = s->retention_cutoff_ms(now);  // the reads' cutoff
     // Whether a shard was open at time t. The shards a stream was created with count as open
     // from the beginning of time, so a timestamp before the stream existed finds them.
     auto open_at = [](const shard_info& info, epoch_ms t) {

@@ -90,7 +90,8 @@ std::string describe_stream(context& ctx, const json& req) {
     const auto status = s->status(ctx.time.now_ms());
     // AWS lists no shards while a stream is being created or deleted.
     const bool shards_visible = status != stream_status::creating && status != stream_status::deleting;
-    const epoch_ms trim_horizon = ctx.time.now_ms() - static_cast<epoch_ms>(st.retention_hours) * 3'600'000;
+    // The reads' cutoff: what expired stays expired after a retention increase.
+    const epoch_ms trim_horizon = s->retention_cutoff_ms(ctx.time.now_ms());
     json shards = json::array();
     bool more = false;
     for (const auto& info : st.shards) {

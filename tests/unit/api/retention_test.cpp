@@ -136,3 +136,22 @@ TEST_F(retention_api_test, missing_streams_and_members_and_busy_streams) {
     clock_.advance(1000);
     EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}), "none");
 }
+
+// A closed shard whose records all expired stays out of the listings after a retention increase
+// (records that expired stay expired), before the reaper has dropped it as after.
+TEST_F(retention_api_test, an_increase_does_not_bring_back_an_expired_closed_shard) {
+    call("SplitShard", {{"StreamName", "s"},
+                        {"ShardToSplit", "shardId-000000000000"},
+                        {"NewStartingHashKey", "170141183460469231731687303715884105728"}});
+    clock_.advance(30 * 3'600'000);  // past 24 hours: the closed parent expired
+    auto listed = [&] {
+        const auto shards = call("ListShards", {{"StreamName", "s"}})["Shards"].size();
+        const auto described =
+            call("DescribeStream", {{"StreamName", "s"}})["StreamDescription"]["Shards"].size();
+        EXPECT_EQ(shards, described);
+        return shards;
+    };
+    EXPECT_EQ(listed(), 2u);
+    change("IncreaseStreamRetentionPeriod", 48);
+    EXPECT_EQ(listed(), 2u);
+}
