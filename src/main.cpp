@@ -57,7 +57,6 @@ int main(int argc, char** argv) {
     std::size_t final_sync_failures = 0;
 
     try {
-        boost::asio::io_context io;
         stream_registry streams(options, clock);
         // Before the listener exists, so /_kinesd/ready never answers 200 without them.
         bootstrap_streams(streams, cfg.account_id, cfg.region, cfg.create_streams);
@@ -69,6 +68,9 @@ int main(int argc, char** argv) {
             syncer.emplace(std::chrono::milliseconds(cfg.fsync_interval_ms),
                            [&streams] { streams.sync_all(); });
         http::server_state server_state{cfg, streams, clock};
+        // After everything the connections use: handlers still pending when the bounded drain
+        // gives up are destroyed with the io_context, and may touch server_state and streams.
+        boost::asio::io_context io;
         auto address = boost::asio::ip::make_address(cfg.host);
         http::server server(io, {address, cfg.port}, server_state);
         server.start();

@@ -6,8 +6,9 @@
 namespace kinesd::http {
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-    static auto l = module_logger("request");
+// By reference: called on every request (or throttle), no shared_ptr count traffic.
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = module_logger("request");
     return l;
 }
 

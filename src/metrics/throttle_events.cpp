@@ -5,8 +5,9 @@
 namespace kinesd::metrics {
 namespace {
 
-std::shared_ptr<spdlog::logger> logger() {
-    static auto l = module_logger("throttle");
+// By reference: called on every request (or throttle), no shared_ptr count traffic.
+const std::shared_ptr<spdlog::logger>& logger() {
+    static const auto l = module_logger("throttle");
     return l;
 }
 
