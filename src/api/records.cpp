@@ -482,6 +482,9 @@ std::string get_records(context& ctx, const json& req) {
     });
     out += "]";
     charge_get_records(ctx, *source, result.data_bytes, now);
+    // Iterator age: how old the last record returned is (0 when none was).
+    const epoch_ms iterator_age = result.records > 0 ? std::max<epoch_ms>(0, now - last_arrival) : 0;
+    source->metrics().add_outgoing(result.records, result.data_bytes, iterator_age);
 
     // The end of a closed shard: no next iterator, the children instead (as AWS answers). The
     // table says closed only once no append can reach the shard, so reached_end is final.
@@ -499,11 +502,8 @@ std::string get_records(context& ctx, const json& req) {
     }
     out += R"(,"NextShardIterator":)";
     append_json_string(out, ctx.streams.iterators().encode(next));
-    source->metrics().add_outgoing(result.records, result.data_bytes,
-                                   result.records > 0 ? std::max<epoch_ms>(0, now - last_arrival) : 0);
-    const std::int64_t behind = result.reached_end || result.records == 0 ? 0 : std::max<std::int64_t>(0, now - last_arrival);
     out += R"(,"MillisBehindLatest":)";
-    out += std::to_string(behind);
+    out += std::to_string(result.reached_end ? 0 : iterator_age);
     out += '}';
     return out;
 }

@@ -111,6 +111,24 @@ TEST_F(stream_metrics_test, enhanced_monitoring_splits_that_metric_by_shard) {
     EXPECT_TRUE(has(R"(kinesd_outgoing_bytes_total{region="us-east-1",stream="all",shard="shardId-000000000000"} 0)"));
 }
 
+// The read that reaches the end of a closed shard answers ChildShards instead of a next
+// iterator; the records it returns are counted like any others.
+TEST_F(stream_metrics_test, the_last_read_of_a_closed_shard_is_counted) {
+    cfg_.throttle = false;
+    create("split", 1);
+    call("PutRecord", {{"StreamName", "split"}, {"PartitionKey", "a"}, {"Data", base64::encode("abc")}});
+    call("SplitShard", {{"StreamName", "split"},
+                        {"ShardToSplit", "shardId-000000000000"},
+                        {"NewStartingHashKey", "170141183460469231731687303715884105728"}});
+    auto it = call("GetShardIterator", {{"StreamName", "split"}, {"ShardId", "shardId-000000000000"},
+                                        {"ShardIteratorType", "TRIM_HORIZON"}})["ShardIterator"];
+    const auto page = call("GetRecords", {{"ShardIterator", it}});
+    ASSERT_EQ(page["Records"].size(), 1u);
+    ASSERT_TRUE(page.contains("ChildShards"));
+    EXPECT_TRUE(has(R"(kinesd_outgoing_records_total{region="us-east-1",stream="split"} 1)"));
+    EXPECT_TRUE(has(R"(kinesd_outgoing_bytes_total{region="us-east-1",stream="split"} 3)"));
+}
+
 TEST_F(stream_metrics_test, counters_do_not_go_down_when_retention_drops_a_closed_shard) {
     create("r", 1);
     for (int i = 0; i < 2; ++i)
