@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -198,6 +199,7 @@ private:
 
     static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* ud) {
         me(ud).streams_.erase(stream_id);
+        me(ud).arm_timer();
         return 0;
     }
 
@@ -224,6 +226,7 @@ private:
     // request moves into the job: the stream may be reset (and erased) while the handler runs.
     void answer_request(std::int32_t id, h2_stream& s) {
         s.answered = true;
+        arm_timer();  // no read timeout while the handler runs
         auto job = std::make_shared<h2_stream>(std::move(s));
         asio::post(core_->pool, [self = self<h2_session>(), job, id]() mutable {
             request_head head{job->method, job->path, job->amz_target, job->content_type, job->authorization};
@@ -322,12 +325,26 @@ private:
             close();
     }
 
-    // Idle (no open stream) for --idle-timeout-ms, or no byte for read_timeout while a stream
-    // is open: say GOAWAY and give the peer goaway_grace to finish, then close.
+    // What the connection waits for sets its timer, re-armed whenever that changes (a read, a
+    // request complete, a stream closed): a request still arriving gets read_timeout for its
+    // next byte; with no stream at all the connection is idle (--idle-timeout-ms); while only
+    // handlers run or responses go out there is none. On expiry: GOAWAY, then goaway_grace to
+    // finish, then close.
     void arm_timer() {
-        timer_.expires_after(closing_ ? std::chrono::duration_cast<std::chrono::milliseconds>(goaway_grace)
-                             : streams_.empty() ? core_->idle_timeout()
-                                                : std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout));
+        if (closed_) return;
+        std::chrono::milliseconds wait;
+        if (closing_) {
+            wait = std::chrono::duration_cast<std::chrono::milliseconds>(goaway_grace);
+        } else if (streams_.empty()) {
+            wait = core_->idle_timeout();
+        } else if (std::any_of(streams_.begin(), streams_.end(),
+                               [](const auto& s) { return !s.second.answered; })) {
+            wait = std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout);
+        } else {
+            timer_.cancel();
+            return;
+        }
+        timer_.expires_after(wait);
         timer_.async_wait([self = self<h2_session>()](beast::error_code ec) {
             if (ec || self->closed_) return;
             if (self->closing_) return self->close();

@@ -147,6 +147,8 @@ class IdleConnections(KinesdTestCase):
         self.assertEqual(result["goaway"], 0)  # NO_ERROR
         self.assertTrue(result["streamOk"])
         self.assertGreaterEqual(result["afterMs"], 200)
+        # --idle-timeout-ms (300 ms), not the 30 s read timeout of a request still arriving.
+        self.assertLess(result["afterMs"], 10_000)
 
     def test_an_idle_http1_connection_is_closed(self):
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
