@@ -3,6 +3,7 @@
 #include "kinesd/http/request_log.hpp"
 #include "kinesd/http/server.hpp"
 #include "kinesd/metrics/prometheus.hpp"
+#include "kinesd/metrics/storage_metrics.hpp"
 #include "kinesd/metrics/stream_metrics.hpp"
 
 namespace kinesd::http {
@@ -25,6 +26,7 @@ std::string render_metrics(const server_state& state) {
                           state.open_connections.load(std::memory_order_relaxed));
     api_request_metrics().render(out);
     metrics::render_stream_metrics(state.streams, out);
+    metrics::render_storage_metrics(out);
     return out;
 }
 

@@ -49,6 +49,11 @@ class Metrics(KinesdTestCase):
             "kinesd_open_connections": "gauge",
             "kinesd_stream_disk_bytes": "gauge",
             "kinesd_ready": "gauge",
+            "kinesd_storage_quarantined_segments_total": "counter",
+            "kinesd_storage_append_failures_total": "counter",
+            "kinesd_storage_fsync_failures_total": "counter",
+            "kinesd_storage_fsync_rounds_total": "counter",
+            "kinesd_storage_fsync_waits_total": "counter",
         }
         for name, type_ in expected.items():
             self.assertIn(name, families)
