@@ -409,7 +409,7 @@ read_result segment_log::read(const read_request& req, const record_visitor& vis
     return result;
 }
 
-segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool include_active) {
+segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms) {
     if (closed_.load(std::memory_order_relaxed)) return {};
     const auto list = list_;
     // Arrival times never decrease along the log, so the expired segments are a prefix.
@@ -419,7 +419,7 @@ segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool in
     // The active segment goes only when it has records and all of them expired; an empty
     // active segment is what it would be replaced with.
     const auto& active = list->back();
-    const bool drop_active = include_active && k + 1 == list->size() && active->records() > 0 &&
+    const bool drop_active = k + 1 == list->size() && active->records() > 0 &&
                              active->last_arrival_ms() < cutoff_ms;
     std::shared_ptr<segment> fresh;
     if (drop_active) {
@@ -451,17 +451,8 @@ segment_log::segment_list segment_log::detach_prefix(epoch_ms cutoff_ms, bool in
     return gone;
 }
 
-std::size_t segment_log::drop_older_than(epoch_ms cutoff_ms) {
-    const segment_list gone = detach_prefix(cutoff_ms, /*include_active=*/false);
-    for (const auto& s : gone) {
-        s->unlink_files();  // readers that hold it keep their mapping until they let go
-        s->close_file();
-    }
-    return gone.size();
-}
-
 detached_segments segment_log::detach_expired(epoch_ms cutoff_ms) {
-    segment_list gone = detach_prefix(cutoff_ms, /*include_active=*/true);
+    segment_list gone = detach_prefix(cutoff_ms);
     if (gone.empty()) return {};
     std::uint64_t bytes = 0;
     for (const auto& s : gone) bytes += s->disk_bytes();

@@ -11,7 +11,7 @@ std::error_code write_file_atomically(const std::filesystem::path& path, std::st
 
 // write_file_atomically, keeping the contents it replaces as `path` + ".prev" (a hard link made
 // before the rename), so that a reader that finds `path` damaged can fall back to the previous
-// version (read_file_or_previous).
+// version (stream_registry's recovery does).
 std::error_code write_file_keeping_previous(const std::filesystem::path& path,
                                             std::string_view contents);
 

@@ -45,7 +45,6 @@ class segment_log final : public shard_log {
     std::optional<seqno> first_seq() const override;
     // Bytes of segment and index files, quarantined bytes included.
     std::uint64_t disk_bytes() const override;
-    std::size_t drop_older_than(epoch_ms cutoff_ms) override;
     detached_segments detach_expired(epoch_ms cutoff_ms) override;
     void remove() override;
 
@@ -68,9 +67,9 @@ class segment_log final : public shard_log {
     // current one.
     std::error_code roll(std::uint64_t bytes);
     void set_last(seqno seq, epoch_ms arrival_ms);
-    // Takes the expired prefix of the segment list out (the active segment too when
-    // include_active and it expired) and publishes the rest; returns what was taken out.
-    segment_list detach_prefix(epoch_ms cutoff_ms, bool include_active);
+    // Takes the expired prefix of the segment list out (the active segment too when it expired,
+    // replaced by an empty one) and publishes the rest; returns what was taken out.
+    segment_list detach_prefix(epoch_ms cutoff_ms);
     // Group commit: returns once every append with a ticket <= `ticket` is fsynced, running an
     // fsync round itself if none is running, else waiting for the running one.
     std::error_code sync_to(std::uint64_t ticket);

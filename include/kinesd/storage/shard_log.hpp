@@ -177,7 +177,7 @@ private:
     std::function<void()> deleter_;
 };
 
-// Thread-safety: one writer at a time (append, sync, drop_older_than, remove: the caller holds
+// Thread-safety: one writer at a time (append, detach_expired, remove: the caller holds
 // the shard's write lock); any number of concurrent readers (read, last_seq, ...), which never
 // wait for a write's I/O and never see a record before append() has returned for it.
 class shard_log {
@@ -222,10 +222,6 @@ public:
     virtual std::optional<seqno> first_seq() const = 0;
 
     virtual std::uint64_t disk_bytes() const = 0;
-
-    // Retention: deletes every whole segment whose newest record arrived before cutoff_ms.
-    // Returns the number of segments deleted. Never blocks readers (they keep their mapping).
-    virtual std::size_t drop_older_than(epoch_ms cutoff_ms) = 0;
 
     // Retention, with the active segment included: takes out every segment whose newest record
     // arrived before cutoff_ms, oldest first (and segments left without records). When that

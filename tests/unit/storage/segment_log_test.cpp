@@ -559,50 +559,6 @@ TEST_F(segment_log_test, orphan_index_is_removed) {
     EXPECT_EQ(files_with(dir(), ".seg").size(), 1u);
 }
 
-TEST_F(segment_log_test, drop_older_than_deletes_whole_sealed_segments) {
-    auto log = open();
-    fill(*log, 300);  // arrival 1000 + seq / 10
-    const auto segs_before = log->segments();
-    ASSERT_GE(segs_before->size(), 4u);
-    const seqno third_first = (*segs_before)[2]->index()[0].seq;
-    const epoch_ms second_last = (*segs_before)[1]->last_arrival_ms();
-
-    EXPECT_EQ(log->drop_older_than(0), 0u);
-    EXPECT_EQ(log->drop_older_than(second_last), 1u);  // segment 1 only: 2 is not older
-    EXPECT_EQ(log->drop_older_than(second_last + 1), 1u);
-    EXPECT_FALSE(fs::exists(dir() / "00000000000000000001.seg"));
-    EXPECT_FALSE(fs::exists(dir() / "00000000000000000001.idx"));
-    EXPECT_FALSE(fs::exists(dir() / "00000000000000000002.seg"));
-    EXPECT_TRUE(log->first_seq() == third_first);
-    expect_range(read_all(*log), third_first, 300);
-    expect_range(read_all(*log, {.after = 5}), third_first, 300);
-
-    // A reader holding the old list still reads the deleted segments through their mappings.
-    const auto bytes = (*segs_before)[0]->readable();
-    record_view v;
-    std::size_t used = 0;
-    ASSERT_EQ(decode_frame(bytes, v, used), frame_status::ok);
-    EXPECT_TRUE(v.seq == 1);
-    EXPECT_EQ(str(v.data), data_of(1));
-
-    // Everything but the active segment goes; the active one stays even when older.
-    EXPECT_GT(log->drop_older_than(1'000'000), 0u);
-    EXPECT_EQ(log->segments()->size(), 1u);
-    EXPECT_FALSE(read_all(*log).empty());
-    EXPECT_TRUE(read_all(*log).back().seq == 300);
-    std::uint64_t on_disk = 0;
-    for (const auto& e : fs::directory_iterator(dir())) on_disk += e.file_size();
-    EXPECT_EQ(log->disk_bytes(), on_disk);
-    ASSERT_FALSE(append_range(*log, 301, 1, 5000));
-    ASSERT_FALSE(log->sync());
-
-    log.reset();
-    recovery_report rep;
-    log = open(&rep);
-    EXPECT_TRUE(rep.messages.empty());
-    EXPECT_TRUE(read_all(*log).back().seq == 301);
-}
-
 TEST_F(segment_log_test, detach_expired_takes_the_expired_prefix_and_deletes_files_later) {
     auto log = open();
     fill(*log, 300);  // arrival 1000 + seq / 10
@@ -680,7 +636,7 @@ TEST_F(segment_log_test, remove_deletes_everything) {
     EXPECT_FALSE(fs::exists(dir()));
     EXPECT_EQ(append_range(*log, 101, 1, 1), make_error_code(storage_errc::closed));
     EXPECT_EQ(log->sync(), make_error_code(storage_errc::closed));
-    EXPECT_EQ(log->drop_older_than(1'000'000), 0u);
+    EXPECT_EQ(log->detach_expired(1'000'000).count(), 0u);
     read_result r;
     EXPECT_TRUE(read_all(*log, {}, &r).empty());
     EXPECT_TRUE(r.reached_end);
