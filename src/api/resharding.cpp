@@ -8,6 +8,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/request.hpp"
+#include "kinesd/api/resources.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
@@ -17,22 +18,6 @@ namespace {
 constexpr std::uint32_t max_shards_per_stream = 10000;  // AWS's default per-stream limit
 constexpr int max_scalings_per_day = 10;                // UpdateShardCount per rolling 24 h
 constexpr epoch_ms day_ms = 24 * 3'600'000;
-
-// The status after any transition due at `now` (as stream::status computes it).
-stream_status effective_status(const stream_settings& st, epoch_ms now) {
-    if ((st.status == stream_status::creating || st.status == stream_status::updating) &&
-        now >= st.status_until_ms)
-        return stream_status::active;
-    return st.status;
-}
-
-void require_active(const stream& s, const stream_settings& st, epoch_ms now) {
-    const auto status = effective_status(st, now);
-    if (status != stream_status::active)
-        throw api_error("ResourceInUseException",
-                        fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                                    s.name, s.account, status_name(status)));
-}
 
 void require_provisioned(const stream& s, const stream_settings& st) {
     if (st.mode == stream_mode::on_demand)
@@ -87,10 +72,7 @@ stream::reshard_change change_of(const reshard_planner& p, epoch_ms now, std::in
     change.created = p.created();
     change.next_shard_index = p.next_index();
     change.mutate = [now, update_ms, also = std::move(also)](stream_settings& st) {
-        if (update_ms > 0) {
-            st.status = stream_status::updating;
-            st.status_until_ms = now + update_ms;
-        }
+        start_updating(st, now, update_ms);
         if (also) also(st);
     };
     return change;
@@ -216,10 +198,9 @@ std::string update_stream_mode(context& ctx, const json& req) {
         change.next_shard_index = st.next_shard_index;
         change.mutate = [&](stream_settings& next) {
             next.mode = mode;
-            if (opts.update_stream_ms > 0) {
-                next.status = stream_status::updating;
-                next.status_until_ms = now + opts.update_stream_ms;
-            }
+            // Warm throughput is a setting of ON_DEMAND streams only.
+            if (mode == stream_mode::provisioned) next.extra.erase("warm_throughput_mibps");
+            start_updating(next, now, opts.update_stream_ms);
         };
         return change;
     });

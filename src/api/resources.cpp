@@ -172,12 +172,35 @@ json& consumer_entry(stream_settings& st, const resource_ref& ref, epoch_ms now)
     return st.extra["consumers"][*index];
 }
 
-void require_active(const stream& s, epoch_ms now) {
-    const auto status = s.status(now);
+namespace {
+
+void require_active_status(const stream& s, stream_status status) {
     if (status != stream_status::active)
         throw api_error("ResourceInUseException",
                         fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
                                     s.name, s.account, status_name(status)));
+}
+
+}  // namespace
+
+void require_active(const stream& s, epoch_ms now) { require_active_status(s, s.status(now)); }
+
+void require_active(const stream& s, const stream_settings& st, epoch_ms now) {
+    require_active_status(s, status_after(st.status, st.status_until_ms, now));
+}
+
+void start_updating(stream_settings& st, epoch_ms now, std::int64_t delay_ms) {
+    if (delay_ms <= 0) return;
+    st.status = stream_status::updating;
+    st.status_until_ms = now + delay_ms;
+}
+
+void update_active_settings(stream& s, epoch_ms now,
+                            const std::function<void(stream_settings&)>& mutate) {
+    update_settings(s, [&](stream_settings& st) {
+        require_active(s, st, now);
+        mutate(st);
+    });
 }
 
 void update_settings(stream& s, const std::function<void(stream_settings&)>& mutate) {

@@ -35,11 +35,10 @@ std::string change_retention(context& ctx, const json& req, direction dir) {
             "is too long.",
             max_retention_hours, hours));
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     const std::int64_t update_ms = ctx.streams.options().update_stream_ms;
     // The check and the change happen under the stream's metadata lock: two concurrent calls
     // cannot both pass the check against the same old value.
-    update_settings(*s, [&](stream_settings& st) {
+    update_active_settings(*s, now, [&](stream_settings& st) {
         const int current = st.retention_hours;
         if (dir == direction::increase && hours < current)
             throw api_error::invalid_argument(fmt::format(
@@ -58,10 +57,7 @@ std::string change_retention(context& ctx, const json& req, direction dir) {
             st.extra["retention_floor_ms"] = floor;
         }
         st.retention_hours = static_cast<int>(hours);
-        if (update_ms > 0) {
-            st.status = stream_status::updating;
-            st.status_until_ms = now + update_ms;
-        }
+        start_updating(st, now, update_ms);
     });
     return {};  // AWS answers 200 with an empty body
 }

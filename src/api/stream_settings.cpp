@@ -46,10 +46,9 @@ std::array<bool, all_metrics.size()> requested_metrics(const json& req) {
 std::string change_monitoring(context& ctx, const json& req, bool on) {
     auto s = resolve_stream(ctx, req);
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     const auto wanted = requested_metrics(req);
     json before, after;
-    update_settings(*s, [&](stream_settings& st) {
+    update_active_settings(*s, now, [&](stream_settings& st) {
         before = metrics_of(st);
         std::array<bool, all_metrics.size()> set{};
         for (const auto& m : before)
@@ -69,14 +68,6 @@ std::string change_monitoring(context& ctx, const json& req, bool on) {
         .dump();
 }
 
-// The stream is UPDATING for --update-stream-ms after an encryption change, as on AWS.
-void start_updating(stream_settings& st, context& ctx, epoch_ms now) {
-    const auto delay = ctx.streams.options().update_stream_ms;
-    if (delay <= 0) return;
-    st.status = stream_status::updating;
-    st.status_until_ms = now + delay;
-}
-
 void require_kms(const json& req) {
     if (*string_member(req, "EncryptionType") != "KMS")
         throw api_error::invalid_argument("Encryption type must be KMS.");
@@ -90,12 +81,11 @@ std::string start_stream_encryption(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
     require_kms(req);
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     const auto key = std::string(*string_member(req, "KeyId"));
-    update_settings(*s, [&](stream_settings& st) {
+    update_active_settings(*s, now, [&](stream_settings& st) {
         st.extra["encryption_type"] = "KMS";
         st.extra["key_id"] = key;
-        start_updating(st, ctx, now);
+        start_updating(st, now, ctx.streams.options().update_stream_ms);
     });
     return {};
 }
@@ -104,9 +94,8 @@ std::string stop_stream_encryption(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
     require_kms(req);
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     const auto key = std::string(*string_member(req, "KeyId"));
-    update_settings(*s, [&](stream_settings& st) {
+    update_active_settings(*s, now, [&](stream_settings& st) {
         if (st.extra.value("encryption_type", std::string("NONE")) != "KMS")
             throw api_error::invalid_argument(
                 fmt::format("Stream {} under account {} is not encrypted.", s->name, s->account));
@@ -116,7 +105,7 @@ std::string stop_stream_encryption(context& ctx, const json& req) {
                 key, s->name, s->account));
         st.extra.erase("encryption_type");
         st.extra.erase("key_id");
-        start_updating(st, ctx, now);
+        start_updating(st, now, ctx.streams.options().update_stream_ms);
     });
     return {};
 }
@@ -132,24 +121,24 @@ std::string disable_enhanced_monitoring(context& ctx, const json& req) {
 std::string update_max_record_size(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     // The model bounds it to [1024, 10240] KiB. The new limit applies to the next request.
     const auto kib = *int_member(req, "MaxRecordSizeInKiB");
-    update_settings(*s, [&](stream_settings& st) { st.extra["max_record_size_kib"] = kib; });
+    update_active_settings(*s, now, [&](stream_settings& st) { st.extra["max_record_size_kib"] = kib; });
     return {};
 }
 
 std::string update_stream_warm_throughput(context& ctx, const json& req) {
     auto s = resolve_stream(ctx, req);
     const epoch_ms now = ctx.time.now_ms();
-    require_active(*s, now);
     const auto mibps = *int_member(req, "WarmThroughputMiBps");
-    if (s->settings().mode != stream_mode::on_demand)
-        throw api_error::invalid_argument(fmt::format(
-            "Warm throughput can only be configured for streams in ON_DEMAND mode; stream {} under "
-            "account {} is PROVISIONED.",
-            s->name, s->account));
-    update_settings(*s, [&](stream_settings& st) { st.extra["warm_throughput_mibps"] = mibps; });
+    update_active_settings(*s, now, [&](stream_settings& st) {
+        if (st.mode != stream_mode::on_demand)
+            throw api_error::invalid_argument(fmt::format(
+                "Warm throughput can only be configured for streams in ON_DEMAND mode; stream {} "
+                "under account {} is PROVISIONED.",
+                s->name, s->account));
+        st.extra["warm_throughput_mibps"] = mibps;
+    });
     // kinesd has no capacity to warm: the target is reached at once.
     return json{{"StreamARN", s->arn},
                 {"StreamName", s->name},

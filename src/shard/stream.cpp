@@ -75,11 +75,8 @@ stream::stream(std::string account_, std::string region_, std::string name_, std
 }
 
 stream_status stream::status(epoch_ms now) const {
-    auto s = static_cast<stream_status>(status_.load(std::memory_order_acquire));
-    if ((s == stream_status::creating || s == stream_status::updating) &&
-        now >= status_until_ms_.load(std::memory_order_acquire))
-        return stream_status::active;
-    return s;
+    return status_after(static_cast<stream_status>(status_.load(std::memory_order_acquire)),
+                        status_until_ms_.load(std::memory_order_acquire), now);
 }
 
 bool stream::deletion_due(epoch_ms now) const {

@@ -156,6 +156,11 @@ class WarmThroughput(KinesdTestCase):
         self.assertEqual(resp["WarmThroughput"], {"TargetMiBps": 100, "CurrentMiBps": 100})
         summary = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
         self.assertEqual(summary["WarmThroughput"], {"TargetMiBps": 100, "CurrentMiBps": 100})
+        # A setting of ON_DEMAND streams: switching to PROVISIONED drops it.
+        self.kinesis.update_stream_mode(StreamARN=stream_arn(name),
+                                        StreamModeDetails={"StreamMode": "PROVISIONED"})
+        summary = self.kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+        self.assertNotIn("WarmThroughput", summary)
 
     def test_provisioned_stream_is_refused(self):
         name = self.create_stream()

@@ -79,11 +79,20 @@ api_error consumer_not_active(const resource_ref& ref);
 // ResourceInUseException unless the stream is ACTIVE: AWS refuses to change a stream that is
 // CREATING, UPDATING or DELETING.
 void require_active(const stream& s, epoch_ms now);
+// The same check against settings being changed (inside update_settings or a reshard plan),
+// so that the check and the change are one step under the stream's metadata lock.
+void require_active(const stream& s, const stream_settings& st, epoch_ms now);
+// The stream shows UPDATING for `delay_ms` (--update-stream-ms) after a change, as on AWS; not
+// at all when it is 0.
+void start_updating(stream_settings& st, epoch_ms now, std::int64_t delay_ms);
 
 // Applies `mutate` to the stream's settings and persists them (stream::update). `mutate` may
 // throw api_error to refuse the change; then nothing changes. A failed write is logged and
 // surfaces as InternalFailure.
 void update_settings(stream& s, const std::function<void(stream_settings&)>& mutate);
+// update_settings for a change AWS makes only to an ACTIVE stream: require_active runs inside.
+void update_active_settings(stream& s, epoch_ms now,
+                            const std::function<void(stream_settings&)>& mutate);
 
 // Tags: AWS allows 50 per stream or consumer; keys and values of Unicode letters, digits, white
 // space and _ . / = + - @ : (the model checks lengths). Throws InvalidArgumentException with

@@ -36,6 +36,13 @@ enum class shard_errc {
 const std::error_category& shard_category();
 std::error_code make_error_code(shard_errc e);
 
+// The status after the transition due at `now`: CREATING and UPDATING end (ACTIVE) at `until`.
+inline stream_status status_after(stream_status s, epoch_ms until, epoch_ms now) {
+    return (s == stream_status::creating || s == stream_status::updating) && now >= until
+               ? stream_status::active
+               : s;
+}
+
 // Lineage and range of a shard. Immutable once the shard exists, except ending_seq, which is
 // set once when the shard is closed (resharding).
 struct shard_info {
