@@ -35,6 +35,19 @@ std::filesystem::path settings_path(context& ctx) {
     return ctx.streams.options().data_dir / "account-settings.json";
 }
 
+// An entry as update_account_settings writes it; anything else (a file edited by hand) would
+// make every later read of it throw.
+bool well_formed(const json& entry) {
+    if (!entry.is_object()) return false;
+    for (const auto& [key, value] : entry.items()) {
+        const bool ok = key == "status"              ? value.is_string()
+                        : key == "disable_requested" ? value.is_boolean()
+                                                     : value.is_number_integer();
+        if (!ok) return false;
+    }
+    return true;
+}
+
 json load_settings(context& ctx) {
     std::ifstream in(settings_path(ctx));
     if (!in) return json::object();
@@ -43,6 +56,15 @@ json load_settings(context& ctx) {
         logger()->error("{} is malformed; using default account settings",
                         settings_path(ctx).string());
         return json::object();
+    }
+    for (auto it = doc.begin(); it != doc.end();) {
+        if (well_formed(*it)) {
+            ++it;
+            continue;
+        }
+        logger()->error("{}: the settings of {} are malformed; using the defaults",
+                        settings_path(ctx).string(), it.key());
+        it = doc.erase(it);
     }
     return doc;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "kinesd/api/dispatch.hpp"
@@ -181,6 +182,17 @@ TEST_F(control_plane_test, disabling_a_commitment_early_waits_for_the_earliest_e
     out = call("DescribeAccountSettings", json::object());
     EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "DISABLED");
     EXPECT_TRUE(out["MinimumThroughputBillingCommitment"].contains("EndedAt"));
+}
+
+// A settings file edited by hand with wrong types reads as the defaults, not as a 500 on every
+// call (and a later update replaces the bad entry).
+TEST_F(control_plane_test, malformed_account_settings_read_as_defaults) {
+    std::ofstream(dir_ / "account-settings.json")
+        << R"({"000000000000/us-east-1": {"status": 1, "started_ms": "yesterday"}})";
+    auto out = call("DescribeAccountSettings", json::object());
+    EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "DISABLED");
+    out = call("UpdateAccountSettings", {{"MinimumThroughputBillingCommitment", {{"Status", "ENABLED"}}}});
+    EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "ENABLED");
 }
 
 TEST_F(control_plane_test, tags_are_limited_to_fifty_and_checked_for_characters) {
