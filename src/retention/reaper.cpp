@@ -69,42 +69,11 @@ reap_report reap_expired(stream_registry& streams, epoch_ms now) {
 }
 
 reaper::reaper(stream_registry& streams, const clock& time, std::chrono::milliseconds interval)
-    : streams_(streams), time_(time), interval_(interval) {}
-
-reaper::~reaper() { stop(); }
-
-void reaper::start() {
-    if (thread_.joinable()) return;
-    {
-        std::lock_guard lock(mu_);
-        stopping_ = false;
-    }
-    thread_ = std::thread([this] { run(); });
-}
-
-void reaper::stop() {
-    {
-        std::lock_guard lock(mu_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
-
-void reaper::run() {
-    std::unique_lock lock(mu_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-        lock.unlock();
-        try {
-            const auto r = reap_expired(streams_, time_.now_ms());
-            if (r.segments_deleted > 0 || r.shards_dropped > 0)
-                logger()->info("retention: deleted {} segments ({} bytes), {} closed shards",
-                               r.segments_deleted, r.bytes_freed, r.shards_dropped);
-        } catch (const std::exception& e) {
-            logger()->error("retention pass failed: {}", e.what());
-        }
-        lock.lock();
-    }
-}
+    : task_("retention", interval, [&streams, &time] {
+          const auto r = reap_expired(streams, time.now_ms());
+          if (r.segments_deleted > 0 || r.shards_dropped > 0)
+              logger()->info("retention: deleted {} segments ({} bytes), {} closed shards",
+                             r.segments_deleted, r.bytes_freed, r.shards_dropped);
+      }) {}
 
 }  // namespace kinesd::retention

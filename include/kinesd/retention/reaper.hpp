@@ -7,13 +7,11 @@
 // reaper runs it every interval on its own thread. Neither blocks readers, and appends to a
 // shard wait only while its expired segments are unhooked from the log, never for file deletion.
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
 #include "kinesd/common/clock.hpp"
+#include "kinesd/common/periodic_task.hpp"
 
 namespace kinesd {
 class stream_registry;
@@ -46,23 +44,14 @@ reap_report reap_expired(stream_registry& streams, epoch_ms now);
 class reaper {
 public:
     reaper(stream_registry& streams, const clock& time, std::chrono::milliseconds interval);
-    ~reaper();
     reaper(const reaper&) = delete;
     reaper& operator=(const reaper&) = delete;
 
-    void start();
-    void stop();
+    void start() { task_.start(); }
+    void stop() { task_.stop(); }
 
 private:
-    void run();
-
-    stream_registry& streams_;
-    const clock& time_;
-    const std::chrono::milliseconds interval_;
-    std::mutex mu_;
-    std::condition_variable wake_;
-    bool stopping_ = false;  // guarded by mu_
-    std::thread thread_;
+    periodic_task task_;
 };
 
 }  // namespace kinesd::retention
