@@ -17,6 +17,7 @@
 #include "kinesd/http/server.hpp"
 #include "kinesd/retention/reaper.hpp"
 #include "kinesd/shard/bootstrap.hpp"
+#include "kinesd/shard/on_demand_scaling.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 #include "kinesd/storage/periodic_syncer.hpp"
 
@@ -62,6 +63,15 @@ int main(int argc, char** argv) {
         bootstrap_streams(streams, cfg.account_id, cfg.region, cfg.create_streams);
         retention::reaper reaper(streams, clock, std::chrono::milliseconds(cfg.reaper_interval_ms));
         reaper.start();
+        // Capacity only limits writes when throttling is on, so only then does it need to grow.
+        std::optional<on_demand_scaling_task> scaling;
+        if (cfg.throttle && cfg.on_demand_scaling) {
+            on_demand_scaling_policy policy;
+            policy.shard_write_bytes_per_sec = cfg.shard_write_bytes_per_sec;
+            policy.shard_write_records_per_sec = cfg.shard_write_records_per_sec;
+            scaling.emplace(streams, clock, policy, std::chrono::seconds(1));
+            scaling->start();
+        }
         // Declared after streams: stopped (and destroyed) before them.
         std::optional<storage::periodic_syncer> syncer;
         if (options.segments.fsync == storage::fsync_policy::interval)

@@ -115,6 +115,8 @@ std::vector<option_spec> make_table() {
         });
     add("control-plane-limits", "on|off", "enforce AWS's per-operation rate limits (LimitExceededException)", "off",
         [](config& c, const std::string& v) { c.control_plane_limits = parse_on_off("control-plane-limits", v); });
+    add("on-demand-scaling", "on|off", "ON_DEMAND streams add shards under sustained writes (with --throttle on)", "on",
+        [](config& c, const std::string& v) { c.on_demand_scaling = parse_on_off("on-demand-scaling", v); });
     add("reaper-interval-ms", "MS", "period of the retention reaper, which deletes expired segments",
         std::to_string(d.reaper_interval_ms), [](config& c, const std::string& v) {
             c.reaper_interval_ms = parse_int<std::int64_t>("reaper-interval-ms", v, 10, 86'400'000);

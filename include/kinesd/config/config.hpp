@@ -35,6 +35,7 @@ struct config {
     std::uint64_t shard_read_bytes_per_sec = 2u << 20;
     std::uint32_t shard_read_calls_per_sec = 5;  // GetRecords calls
     bool control_plane_limits = false;  // AWS's per-operation TPS limits (LimitExceededException)
+    bool on_demand_scaling = true;  // with throttle: ON_DEMAND streams double their shards when busy
     std::int64_t reaper_interval_ms = 60'000;  // period of the retention reaper's passes
     bool tls = false;            // the main port also accepts TLS (https)
     std::uint16_t tls_port = 0;  // 0: none; else a second, TLS-only port
