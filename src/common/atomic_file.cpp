@@ -16,10 +16,14 @@ std::error_code sync_directory(const std::filesystem::path& dir) {
     return ec;
 }
 
-std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents,
+                                      unsigned mode) {
     auto tmp = path;
     tmp += ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // A temporary file left by a crash is replaced, not reused: open's mode applies only to a
+    // file it creates, and an old one may have wider permissions.
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return {errno, std::system_category()};
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
     if (fd < 0) return {errno, std::system_category()};
     const char* p = contents.data();
     std::size_t left = contents.size();

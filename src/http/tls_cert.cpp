@@ -7,7 +7,6 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
 
 #include <fstream>
 #include <memory>
@@ -131,8 +130,8 @@ bool usable(const tls_files& f, std::time_t now) {
     return true;
 }
 
-void write(const fs::path& p, const std::string& text) {
-    if (auto ec = write_file_atomically(p, text))
+void write(const fs::path& p, const std::string& text, unsigned mode = 0644) {
+    if (auto ec = write_file_atomically(p, text, mode))
         fail(fmt::format("cannot write {}: {}", p.string(), ec.message()));
 }
 
@@ -151,14 +150,7 @@ tls_files ensure_self_signed(const fs::path& dir, std::time_t now) {
     x509_ptr cert = make_cert(key.get(), "localhost", ca.get(), ca_key.get(), now, 825 * day, false);
     // The key first, so that a crash in between leaves files that usable() rejects, never a
     // certificate whose key is gone. The key is private to the user running kinesd.
-    {
-        // Created private: the umask applies while the temporary file is made. This runs at
-        // start-up, before any other thread creates files.
-        const mode_t old = ::umask(077);
-        write(f.key, to_pem(key.get()));
-        ::umask(old);
-    }
-    ::chmod(f.key.c_str(), 0600);
+    write(f.key, to_pem(key.get()), 0600);
     write(f.cert, to_pem(cert.get()) + to_pem(ca.get()));
     write(f.ca, to_pem(ca.get()));
     f.generated = true;

@@ -7,7 +7,10 @@
 
 namespace kinesd {
 
-std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents);
+// `mode`: the permission bits of the new file (before the umask); 0600 for secrets, which are
+// never readable by others, not even while the file is being written.
+std::error_code write_file_atomically(const std::filesystem::path& path, std::string_view contents,
+                                      unsigned mode = 0644);
 
 // write_file_atomically, keeping the contents it replaces as `path` + ".prev" (a hard link made
 // before the rename), so that a reader that finds `path` damaged can fall back to the previous

@@ -85,6 +85,20 @@ TEST(tls_cert, made_at_first_start_and_valid_for_localhost_and_loopback) {
     EXPECT_EQ(slurp(f.cert).find("PRIVATE KEY"), std::string::npos);
 }
 
+// A temporary file a crash left behind, readable by all, does not lend the key its permissions.
+TEST(tls_cert, the_key_is_private_even_over_a_leftover_temporary_file) {
+    temp_dir dir;
+    const auto tls = dir.path / "tls";
+    fs::create_directories(tls);
+    std::ofstream(tls / "key.pem.tmp") << "stale";
+    fs::permissions(tls / "key.pem.tmp", fs::perms(0666));
+    auto f = ensure_self_signed(tls, t0);
+    ASSERT_EQ(f.key, tls / "key.pem");
+    struct stat st {};
+    ASSERT_EQ(::stat(f.key.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
 TEST(tls_cert, reused_while_valid_and_made_anew_when_expiring_or_damaged) {
     temp_dir dir;
     auto first = ensure_self_signed(dir.path, t0);
