@@ -2,17 +2,15 @@
 // through dispatch with a manual clock: state transitions, limits, persistence.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
@@ -21,21 +19,15 @@ const std::string stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
 
 class control_plane_test : public ::testing::Test {
   protected:
-    control_plane_test()
-        : dir_(fs::temp_directory_path() /
-               ("kinesd_control_test_" + std::to_string(std::random_device{}()))) {
+    control_plane_test() {
         open();
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
-    }
-    ~control_plane_test() override {
-        streams_.reset();
-        fs::remove_all(dir_);
     }
 
     void open() {
         streams_.reset();
         registry_options o;
-        o.data_dir = dir_;
+        o.data_dir = dir_.path();
         o.create_stream_ms = create_ms_;
         o.delete_stream_ms = delete_ms_;
         o.update_stream_ms = update_ms_;
@@ -43,25 +35,17 @@ class control_plane_test : public ::testing::Test {
     }
 
     json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, *streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
+        return test_support::call_api(cfg_, *streams_, clock_, op, body);
     }
-
     api_error error(std::string_view op, const json& body) {
-        try {
-            call(op, body);
-        } catch (const api_error& e) {
-            return e;
-        }
-        return api_error("none", "");
+        return test_support::error_of_api(cfg_, *streams_, clock_, op, body);
     }
 
     json summary() {
         return call("DescribeStreamSummary", {{"StreamName", "s"}})["StreamDescriptionSummary"];
     }
 
-    fs::path dir_;
+    test_support::temp_dir dir_{"kinesd-control-test"};  // outlives streams_, declared later
     manual_clock clock_;
     config cfg_;
     std::int64_t create_ms_ = 0, delete_ms_ = 0, update_ms_ = 0;
@@ -187,7 +171,7 @@ TEST_F(control_plane_test, disabling_a_commitment_early_waits_for_the_earliest_e
 // A settings file edited by hand with wrong types reads as the defaults, not as a 500 on every
 // call (and a later update replaces the bad entry).
 TEST_F(control_plane_test, malformed_account_settings_read_as_defaults) {
-    std::ofstream(dir_ / "account-settings.json")
+    std::ofstream(dir_.path() / "account-settings.json")
         << R"({"000000000000/us-east-1": {"status": 1, "started_ms": "yesterday"}})";
     auto out = call("DescribeAccountSettings", json::object());
     EXPECT_EQ(out["MinimumThroughputBillingCommitment"]["Status"], "DISABLED");

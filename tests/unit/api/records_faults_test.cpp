@@ -3,44 +3,36 @@
 // and puts succeed again once the disk recovers.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 
 #include "../storage/fault_io.hpp"
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 using storage::testing::fault_io;
 using storage::testing::io_op;
 
 namespace {
 
-class records_faults_test : public ::testing::Test {
+// The injected file I/O, a base so that it outlives the registry that uses it.
+struct with_fault_io {
+    fault_io io_;
+};
+
+class records_faults_test : protected with_fault_io, public test_support::api_test {
   protected:
-    records_faults_test()
-        : dir_(fs::temp_directory_path() /
-               ("kinesd_records_faults_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_, io_), clock_) {
+    records_faults_test() : api_test("records_faults_test", through(io_)) {
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 2}});
     }
-    ~records_faults_test() override { fs::remove_all(dir_); }
 
-    static registry_options make_options(const fs::path& dir, fault_io& io) {
+    static registry_options through(fault_io& io) {
         registry_options o;
-        o.data_dir = dir;
         o.segments.io = &io;
         return o;
-    }
-
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
     }
 
     json put(const std::string& key, const std::string& data_b64) {
@@ -53,12 +45,6 @@ class records_faults_test : public ::testing::Test {
                                             {"ShardIteratorType", "TRIM_HORIZON"}})["ShardIterator"];
         return call("GetRecords", {{"ShardIterator", it}})["Records"].size();
     }
-
-    fs::path dir_;
-    fault_io io_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace

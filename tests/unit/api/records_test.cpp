@@ -1,60 +1,31 @@
 // The record handlers driven directly with a manual clock: behaviour that depends on time.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
 
-class records_test : public ::testing::Test {
+class records_test : public test_support::api_test {
 protected:
-    records_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_records_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {
+    records_test() : api_test("records_test") {
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
     }
-    ~records_test() override { fs::remove_all(dir_); }
 
-    static registry_options make_options(const fs::path& dir) {
-        registry_options o;
-        o.data_dir = dir;
-        return o;
-    }
-
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
-    }
-
-    std::string error_type(std::string_view op, const json& body) {
-        try {
-            call(op, body);
-        } catch (const api_error& e) {
-            return e.type;
-        }
-        return "none";
-    }
+    std::string error_type(std::string_view op, const json& body) { return error_of(op, body).type; }
 
     std::string iterator(const char* type = "TRIM_HORIZON") {
         return call("GetShardIterator", {{"StreamName", "s"},
                                          {"ShardId", "shardId-000000000000"},
                                          {"ShardIteratorType", type}})["ShardIterator"];
     }
-
-    fs::path dir_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace

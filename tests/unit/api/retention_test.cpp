@@ -2,50 +2,34 @@
 // messages, and what Describe* report.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
 
-class retention_api_test : public ::testing::Test {
+class retention_api_test : public test_support::api_test {
 protected:
-    retention_api_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_retention_api_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {
+    retention_api_test() : api_test("retention_api_test", updating_for_a_second()) {
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
     }
-    ~retention_api_test() override { fs::remove_all(dir_); }
 
-    static registry_options make_options(const fs::path& dir) {
+    static registry_options updating_for_a_second() {
         registry_options o;
-        o.data_dir = dir;
         o.update_stream_ms = 1000;
         return o;
     }
 
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
-    }
-
     // "Type: message" of the error a call throws, "none" when it succeeds.
-    std::string error_of(std::string_view op, const json& body) {
-        try {
-            call(op, body);
-        } catch (const api_error& e) {
-            return e.type + ": " + e.what();
-        }
-        return "none";
+    std::string error_text(std::string_view op, const json& body) {
+        const auto e = error_of(op, body);
+        return e.type == "none" ? "none" : e.type + ": " + e.what();
     }
 
     json change(const char* op, int hours) {
@@ -58,11 +42,6 @@ protected:
         EXPECT_EQ(full, summary);
         return full;
     }
-
-    fs::path dir_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace
@@ -90,7 +69,9 @@ TEST_F(retention_api_test, increase_and_decrease_change_the_described_period) {
 
 TEST_F(retention_api_test, the_period_survives_a_restart) {
     change("IncreaseStreamRetentionPeriod", 168);
-    stream_registry reopened(make_options(dir_), clock_);
+    registry_options o = updating_for_a_second();
+    o.data_dir = dir_.path();
+    stream_registry reopened(o, clock_);
     auto s = reopened.find(stream_key{cfg_.account_id, cfg_.region, "s"});
     ASSERT_TRUE(s);
     EXPECT_EQ(s->retention_hours(), 168);
@@ -98,13 +79,13 @@ TEST_F(retention_api_test, the_period_survives_a_restart) {
 
 TEST_F(retention_api_test, out_of_range_periods_are_invalid_arguments) {
     for (const char* op : {"IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod"}) {
-        EXPECT_EQ(error_of(op, {{"StreamName", "s"}, {"RetentionPeriodHours", 23}}),
+        EXPECT_EQ(error_text(op, {{"StreamName", "s"}, {"RetentionPeriodHours", 23}}),
                   "InvalidArgumentException: Minimum allowed retention period is 24 hours. Requested "
                   "retention period (23 hours) is too short.");
-        EXPECT_EQ(error_of(op, {{"StreamName", "s"}, {"RetentionPeriodHours", -5}}),
+        EXPECT_EQ(error_text(op, {{"StreamName", "s"}, {"RetentionPeriodHours", -5}}),
                   "InvalidArgumentException: Minimum allowed retention period is 24 hours. Requested "
                   "retention period (-5 hours) is too short.");
-        EXPECT_EQ(error_of(op, {{"StreamName", "s"}, {"RetentionPeriodHours", 8761}}),
+        EXPECT_EQ(error_text(op, {{"StreamName", "s"}, {"RetentionPeriodHours", 8761}}),
                   "InvalidArgumentException: Maximum allowed retention period is 8760 hours. "
                   "Requested retention period (8761 hours) is too long.");
     }
@@ -114,27 +95,27 @@ TEST_F(retention_api_test, out_of_range_periods_are_invalid_arguments) {
 TEST_F(retention_api_test, the_wrong_direction_is_an_invalid_argument) {
     change("IncreaseStreamRetentionPeriod", 48);
     clock_.advance(1000);
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 24}}),
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 24}}),
               "InvalidArgumentException: Requested retention period (24 hours) for stream s can not be "
               "shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API.");
-    EXPECT_EQ(error_of("DecreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}),
+    EXPECT_EQ(error_text("DecreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}),
               "InvalidArgumentException: Requested retention period (72 hours) for stream s can not be "
               "longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API.");
     EXPECT_EQ(described_hours(), 48);
 }
 
 TEST_F(retention_api_test, missing_streams_and_members_and_busy_streams) {
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "nope"}, {"RetentionPeriodHours", 48}}),
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"StreamName", "nope"}, {"RetentionPeriodHours", 48}}),
               "ResourceNotFoundException: Stream nope under account 000000000000 not found.");
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}}).rfind("ValidationException", 0), 0u);
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"RetentionPeriodHours", 48}}).rfind("InvalidArgumentException", 0), 0u);
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}}).rfind("ValidationException", 0), 0u);
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"RetentionPeriodHours", 48}}).rfind("InvalidArgumentException", 0), 0u);
     // A change puts the stream in UPDATING for update_stream_ms; another change waits for ACTIVE.
     change("IncreaseStreamRetentionPeriod", 48);
     EXPECT_EQ(call("DescribeStreamSummary", {{"StreamName", "s"}})["StreamDescriptionSummary"]["StreamStatus"], "UPDATING");
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}),
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}),
               "ResourceInUseException: Stream s under account 000000000000 not ACTIVE, instead in state UPDATING");
     clock_.advance(1000);
-    EXPECT_EQ(error_of("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}), "none");
+    EXPECT_EQ(error_text("IncreaseStreamRetentionPeriod", {{"StreamName", "s"}, {"RetentionPeriodHours", 72}}), "none");
 }
 
 // A closed shard whose records all expired stays out of the listings after a retention increase

@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
@@ -13,9 +11,9 @@
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
@@ -30,40 +28,19 @@ std::string b64(std::size_t bytes, char fill = 'x') {
     return out;
 }
 
-class throttling_test : public ::testing::Test {
+class throttling_test : public test_support::api_test {
 protected:
-    throttling_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_throttling_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {
+    throttling_test() : api_test("throttling_test") {
         api::faults().clear();
         call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}});
     }
-    ~throttling_test() override {
-        api::faults().clear();
-        fs::remove_all(dir_);
-    }
-
-    static registry_options make_options(const fs::path& dir) {
-        registry_options o;
-        o.data_dir = dir;
-        return o;
-    }
-
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
-    }
+    ~throttling_test() override { api::faults().clear(); }
 
     // The error of a call that must fail.
     api_error failure(std::string_view op, const json& body) {
-        try {
-            call(op, body);
-        } catch (const api_error& e) {
-            return e;
-        }
-        ADD_FAILURE() << op << " succeeded";
-        return {"none", ""};
+        auto e = error_of(op, body);
+        if (e.type == "none") ADD_FAILURE() << op << " succeeded";
+        return e;
     }
 
     json put(std::size_t data_bytes = 1) {
@@ -86,11 +63,6 @@ protected:
     const throttle::shard_throughput& meter() {
         return streams_.find({cfg_.account_id, cfg_.region, "s"})->shards()->find(0)->throughput();
     }
-
-    fs::path dir_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace

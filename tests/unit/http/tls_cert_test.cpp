@@ -1,4 +1,5 @@
 #include "kinesd/http/tls_cert.hpp"
+#include "support/api_test.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -9,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <sstream>
 
 using namespace kinesd::http;
@@ -20,14 +20,7 @@ namespace {
 constexpr std::time_t t0 = 1'800'000'000;  // 2027-01-15
 constexpr std::time_t day = 86400;
 
-struct temp_dir {
-    temp_dir() {
-        path = fs::temp_directory_path() / ("kinesd-tls-test-" + std::to_string(std::random_device{}()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-    fs::path path;
-};
+using kinesd::test_support::temp_dir;
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -69,7 +62,7 @@ int verify(const tls_files& f, std::time_t when, const char* host, const char* i
 
 TEST(tls_cert, made_at_first_start_and_valid_for_localhost_and_loopback) {
     temp_dir dir;
-    auto f = ensure_self_signed(dir.path / "tls", t0);
+    auto f = ensure_self_signed(dir.path() / "tls", t0);
     EXPECT_TRUE(f.generated);
     EXPECT_TRUE(fs::exists(f.cert) && fs::exists(f.key) && fs::exists(f.ca));
     EXPECT_EQ(verify(f, t0, "localhost", nullptr), X509_V_OK);
@@ -88,7 +81,7 @@ TEST(tls_cert, made_at_first_start_and_valid_for_localhost_and_loopback) {
 // A temporary file a crash left behind, readable by all, does not lend the key its permissions.
 TEST(tls_cert, the_key_is_private_even_over_a_leftover_temporary_file) {
     temp_dir dir;
-    const auto tls = dir.path / "tls";
+    const auto tls = dir.path() / "tls";
     fs::create_directories(tls);
     std::ofstream(tls / "key.pem.tmp") << "stale";
     fs::permissions(tls / "key.pem.tmp", fs::perms(0666));
@@ -101,19 +94,19 @@ TEST(tls_cert, the_key_is_private_even_over_a_leftover_temporary_file) {
 
 TEST(tls_cert, reused_while_valid_and_made_anew_when_expiring_or_damaged) {
     temp_dir dir;
-    auto first = ensure_self_signed(dir.path, t0);
+    auto first = ensure_self_signed(dir.path(), t0);
     const auto cert = slurp(first.cert);
-    auto again = ensure_self_signed(dir.path, t0 + 30 * day);
+    auto again = ensure_self_signed(dir.path(), t0 + 30 * day);
     EXPECT_FALSE(again.generated);
     EXPECT_EQ(slurp(again.cert), cert);
 
-    auto renewed = ensure_self_signed(dir.path, t0 + 825 * day);  // less than a day left
+    auto renewed = ensure_self_signed(dir.path(), t0 + 825 * day);  // less than a day left
     EXPECT_TRUE(renewed.generated);
     EXPECT_NE(slurp(renewed.cert), cert);
     EXPECT_EQ(verify(renewed, t0 + 825 * day, "localhost", nullptr), X509_V_OK);
 
     std::ofstream(renewed.key, std::ios::trunc) << "garbage";
-    auto repaired = ensure_self_signed(dir.path, t0 + 826 * day);
+    auto repaired = ensure_self_signed(dir.path(), t0 + 826 * day);
     EXPECT_TRUE(repaired.generated);
     EXPECT_EQ(verify(repaired, t0 + 826 * day, "localhost", nullptr), X509_V_OK);
 }

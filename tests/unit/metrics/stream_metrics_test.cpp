@@ -4,39 +4,22 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/retention/reaper.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
 
-class stream_metrics_test : public ::testing::Test {
+class stream_metrics_test : public test_support::api_test {
 protected:
-    stream_metrics_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_stream_metrics_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {}
-    ~stream_metrics_test() override { fs::remove_all(dir_); }
-
-    static registry_options make_options(const fs::path& dir) {
-        registry_options o;
-        o.data_dir = dir;
-        return o;
-    }
-
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
-    }
+    stream_metrics_test() : api_test("stream_metrics_test") {}
 
     void create(const std::string& name, std::uint32_t shards, json shard_level = nullptr) {
         create_stream_request r;
@@ -55,11 +38,6 @@ protected:
     }
 
     bool has(const std::string& line) { return render().find(line + "\n") != std::string::npos; }
-
-    fs::path dir_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 #include <set>
 
 #include "kinesd/api/dispatch.hpp"
@@ -15,6 +14,7 @@
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 #include "kinesd/storage/segment_log.hpp"
 
 using namespace kinesd;
@@ -25,26 +25,16 @@ namespace {
 
 constexpr epoch_ms hour = 3'600'000;
 
-class reaper_test : public ::testing::Test {
+class reaper_test : public test_support::api_test {
 protected:
-    reaper_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_reaper_test_" + std::to_string(std::random_device{}()))),
-          streams_(make_options(dir_), clock_) {
+    reaper_test() : api_test("reaper_test", small_segments()) {
         cfg_.throttle = false;  // the manual clock stands still: read as often as needed
     }
-    ~reaper_test() override { fs::remove_all(dir_); }
 
-    static registry_options make_options(const fs::path& dir) {
+    static registry_options small_segments() {
         registry_options o;
-        o.data_dir = dir;
         o.segments.segment_bytes = 4096;  // a few records per segment
         return o;
-    }
-
-    json call(std::string_view op, const json& body) {
-        api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
-        auto out = api::dispatch(ctx, op, body.dump());
-        return out.empty() ? json::object() : json::parse(out);
     }
 
     void create(const std::string& name, int shards = 1) {
@@ -110,11 +100,6 @@ protected:
     }
 
     retention::reap_report reap() { return retention::reap_expired(streams_, clock_.now_ms()); }
-
-    fs::path dir_;
-    manual_clock clock_;
-    config cfg_;
-    stream_registry streams_;
 };
 
 }  // namespace
@@ -262,7 +247,8 @@ TEST_F(reaper_test, closed_shards_disappear_once_all_their_records_expired) {
     EXPECT_EQ(reap().shards_dropped, 0u);
 
     // Persisted: a restart does not bring the shard back.
-    registry_options o = make_options(dir_);
+    registry_options o = small_segments();
+    o.data_dir = dir_.path();
     stream_registry reopened(o, clock_);
     auto again = reopened.find(stream_key{cfg_.account_id, cfg_.region, "s"});
     ASSERT_TRUE(again);

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
 
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
 namespace fs = std::filesystem;
@@ -19,11 +19,7 @@ constexpr epoch_ms minute = 60'000;
 
 class on_demand_scaling_test : public ::testing::Test {
 protected:
-    on_demand_scaling_test()
-        : dir_(fs::temp_directory_path() / ("kinesd_scaling_test_" + std::to_string(std::random_device{}()))),
-          clock_(1'700'000'000'000),
-          streams_(options(dir_), clock_) {}
-    ~on_demand_scaling_test() override { fs::remove_all(dir_); }
+    on_demand_scaling_test() : streams_(options(dir_.path()), clock_) {}
 
     static registry_options options(const fs::path& dir) {
         registry_options o;
@@ -34,11 +30,7 @@ protected:
 
     std::shared_ptr<stream> create(const std::string& name, std::uint32_t shards,
                                    stream_mode mode = stream_mode::on_demand) {
-        create_stream_request r;
-        r.account = "000000000000";
-        r.region = "us-east-1";
-        r.name = name;
-        r.shard_count = shards;
+        auto r = test_support::make_request(name, shards);
         r.mode = mode;
         return streams_.create(r);
     }
@@ -57,7 +49,7 @@ protected:
 
     std::vector<scaling_event> evaluate() { return scaler_.evaluate(streams_, clock_.now_ms()); }
 
-    fs::path dir_;
+    test_support::temp_dir dir_{"kinesd-scaling-test"};
     manual_clock clock_;
     stream_registry streams_;
     on_demand_scaler scaler_{on_demand_scaling_policy{}};  // 1 MiB/s, 1000 records/s per shard
@@ -86,7 +78,7 @@ TEST_F(on_demand_scaling_test, a_busy_window_doubles_the_open_shards_and_the_str
         EXPECT_TRUE(st.shards[i].parent.has_value());
     }
     // The lineage is durable: a restart sees the 8 open shards.
-    stream_registry reopened(options(dir_), clock_);
+    stream_registry reopened(options(dir_.path()), clock_);
     EXPECT_EQ(reopened.all().front()->shards()->open.size(), 8u);
 }
 

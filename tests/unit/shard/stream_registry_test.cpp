@@ -6,28 +6,21 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include "../storage/fault_io.hpp"
 
 #include "kinesd/api/error.hpp"
 #include "kinesd/shard/sequence_number.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() /
-               ("kinesd_registry_test_" + std::to_string(std::random_device{}()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
+using kinesd::test_support::make_request;
+using kinesd::test_support::temp_dir;
 
 registry_options options(const fs::path& dir, std::uint32_t shard_limit = 500,
                          std::int64_t create_ms = 0, std::int64_t delete_ms = 0) {
@@ -37,15 +30,6 @@ registry_options options(const fs::path& dir, std::uint32_t shard_limit = 500,
     o.create_stream_ms = create_ms;
     o.delete_stream_ms = delete_ms;
     return o;
-}
-
-create_stream_request make_request(std::string name, std::uint32_t shards) {
-    create_stream_request r;
-    r.account = "000000000000";
-    r.region = "us-east-1";
-    r.name = std::move(name);
-    r.shard_count = shards;
-    return r;
 }
 
 std::vector<std::string> read_all(const shard& s) {
@@ -70,7 +54,7 @@ void append(shard& s, std::string_view data, epoch_ms now) {
 TEST(stream_registry, creates_streams_with_evenly_split_shards) {
     temp_dir dir;
     manual_clock clock;
-    stream_registry reg(options(dir.path), clock);
+    stream_registry reg(options(dir.path()), clock);
     auto s = reg.create(make_request("orders", 3));
     auto table = s->shards();
     ASSERT_EQ(table->all.size(), 3u);
@@ -87,7 +71,7 @@ TEST(stream_registry, creates_streams_with_evenly_split_shards) {
 TEST(stream_registry, duplicate_names_and_the_shard_limit_are_refused) {
     temp_dir dir;
     manual_clock clock;
-    stream_registry reg(options(dir.path, 5), clock);
+    stream_registry reg(options(dir.path(), 5), clock);
     reg.create(make_request("a", 3));
     try {
         reg.create(make_request("a", 1));
@@ -110,13 +94,13 @@ TEST(stream_registry, streams_and_records_survive_a_restart) {
     manual_clock clock;
     std::uint64_t uid = 0;
     {
-        stream_registry reg(options(dir.path), clock);
+        stream_registry reg(options(dir.path()), clock);
         auto s = reg.create(make_request("orders", 2));
         uid = s->uid;
         append(*s->shards()->open[1], "one", clock.now_ms());
         append(*s->shards()->open[1], "two", clock.now_ms());
     }
-    stream_registry reg(options(dir.path), clock);
+    stream_registry reg(options(dir.path()), clock);
     auto s = reg.find({"000000000000", "us-east-1", "orders"});
     ASSERT_TRUE(s);
     EXPECT_EQ(s->uid, uid);
@@ -128,7 +112,7 @@ TEST(stream_registry, streams_and_records_survive_a_restart) {
 TEST(stream_registry, state_transitions_follow_the_clock) {
     temp_dir dir;
     manual_clock clock;
-    stream_registry reg(options(dir.path, 500, 500, 500), clock);
+    stream_registry reg(options(dir.path(), 500, 500, 500), clock);
     auto s = reg.create(make_request("slow", 1));
     EXPECT_EQ(s->status(clock.now_ms()), stream_status::creating);
     EXPECT_FALSE(s->writable(clock.now_ms()));
@@ -145,7 +129,7 @@ TEST(stream_registry, state_transitions_follow_the_clock) {
 TEST(stream_registry, deleted_streams_leave_no_files_and_a_new_incarnation_starts_empty) {
     temp_dir dir;
     manual_clock clock;
-    stream_registry reg(options(dir.path), clock);
+    stream_registry reg(options(dir.path()), clock);
     auto first = reg.create(make_request("orders", 1));
     append(*first->shards()->open[0], "old", clock.now_ms());
     reg.remove({"000000000000", "us-east-1", "orders"});
@@ -159,22 +143,22 @@ TEST(stream_registry, an_interrupted_create_or_delete_is_finished_at_start) {
     temp_dir dir;
     manual_clock clock;
     {
-        stream_registry reg(options(dir.path), clock);
+        stream_registry reg(options(dir.path()), clock);
         reg.create(make_request("kept", 1));
     }
     // A create that crashed before meta.json, and a delete that crashed after the rename.
-    fs::create_directories(dir.path / "streams" / "00000000deadbeef" / "shardId-000000000000");
-    fs::create_directories(dir.path / "trash" / "00000000feedface");
-    stream_registry reg(options(dir.path), clock);
+    fs::create_directories(dir.path() / "streams" / "00000000deadbeef" / "shardId-000000000000");
+    fs::create_directories(dir.path() / "trash" / "00000000feedface");
+    stream_registry reg(options(dir.path()), clock);
     EXPECT_EQ(reg.stream_count(), 1u);
-    EXPECT_FALSE(fs::exists(dir.path / "streams" / "00000000deadbeef"));
-    EXPECT_FALSE(fs::exists(dir.path / "trash" / "00000000feedface"));
+    EXPECT_FALSE(fs::exists(dir.path() / "streams" / "00000000deadbeef"));
+    EXPECT_FALSE(fs::exists(dir.path() / "trash" / "00000000feedface"));
 }
 
 TEST(shard, sequence_numbers_increase_and_respect_the_ordering_floor) {
     temp_dir dir;
     manual_clock clock;
-    stream_registry reg(options(dir.path), clock);
+    stream_registry reg(options(dir.path()), clock);
     auto s = reg.create(make_request("orders", 1));
     shard& sh = *s->shards()->open[0];
     storage::append_batch batch;
@@ -196,7 +180,7 @@ TEST(stream_registry, damaged_metadata_falls_back_to_the_previous_version) {
     manual_clock clock;
     fs::path stream_dir;
     {
-        stream_registry reg(options(dir.path), clock);
+        stream_registry reg(options(dir.path()), clock);
         auto s = reg.create(make_request("orders", 1));
         stream_dir = s->dir;
         append(*s->shards()->open[0], "kept", clock.now_ms());
@@ -209,7 +193,7 @@ TEST(stream_registry, damaged_metadata_falls_back_to_the_previous_version) {
     fs::resize_file(stream_dir / "meta.json", size / 2);
     { std::ofstream(stream_dir / "meta.json.tmp") << "{\"version\":"; }
 
-    stream_registry reg(options(dir.path), clock);
+    stream_registry reg(options(dir.path()), clock);
     auto s = reg.find({"000000000000", "us-east-1", "orders"});
     ASSERT_TRUE(s);
     EXPECT_EQ(s->retention_hours(), 24);  // the previous version
@@ -224,7 +208,7 @@ TEST(stream_registry, sync_all_fsyncs_every_shard_and_reports_failures) {
     temp_dir dir;
     manual_clock clock;
     storage::testing::fault_io io;
-    auto opts = options(dir.path);
+    auto opts = options(dir.path());
     opts.segments.io = &io;
     stream_registry reg(opts, clock);
     auto s = reg.create(make_request("orders", 3));
@@ -240,7 +224,7 @@ TEST(shard, with_fsync_always_an_append_fails_when_its_fsync_fails) {
     temp_dir dir;
     manual_clock clock;
     storage::testing::fault_io io;
-    auto opts = options(dir.path);
+    auto opts = options(dir.path());
     opts.segments.io = &io;
     opts.segments.fsync = storage::fsync_policy::always;
     stream_registry reg(opts, clock);
@@ -265,7 +249,7 @@ TEST(shard, with_fsync_always_an_append_fails_when_its_fsync_fails) {
 TEST(shard, concurrent_appends_with_fsync_always_a_syncer_and_a_reader) {
     temp_dir dir;
     manual_clock clock;
-    auto opts = options(dir.path);
+    auto opts = options(dir.path());
     opts.segments.fsync = storage::fsync_policy::always;
     opts.segments.segment_bytes = 4096;  // rolls while others wait on fsyncs
     stream_registry reg(opts, clock);

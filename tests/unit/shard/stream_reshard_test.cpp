@@ -2,42 +2,26 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include "kinesd/api/error.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "support/api_test.hpp"
 
 using namespace kinesd;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() /
-               ("kinesd_reshard_test_" + std::to_string(std::random_device{}()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
+using kinesd::test_support::make_request;
+using kinesd::test_support::temp_dir;
 
 registry_options options(const fs::path& dir, std::int64_t update_ms = 0) {
     registry_options o;
     o.data_dir = dir;
     o.update_stream_ms = update_ms;
     return o;
-}
-
-create_stream_request make_request(std::string name, std::uint32_t shards) {
-    create_stream_request r;
-    r.account = "000000000000";
-    r.region = "us-east-1";
-    r.name = std::move(name);
-    r.shard_count = shards;
-    return r;
 }
 
 std::error_code append(shard& s, std::string_view data, epoch_ms now, uint128* seq_out = nullptr) {
@@ -76,7 +60,7 @@ std::function<stream::reshard_change(const stream_settings&, std::uint32_t)> spl
 TEST(stream_reshard, split_closes_the_parent_and_routes_to_the_children) {
     temp_dir dir;
     manual_clock clk;
-    stream_registry reg(options(dir.path), clk);
+    stream_registry reg(options(dir.path()), clk);
     auto s = reg.create(make_request("s", 1));
     auto before = s->shards();
     shard* parent = before->find(0);
@@ -106,7 +90,7 @@ TEST(stream_reshard, split_closes_the_parent_and_routes_to_the_children) {
 TEST(stream_reshard, stream_is_updating_for_the_configured_time) {
     temp_dir dir;
     manual_clock clk;
-    stream_registry reg(options(dir.path, 30'000), clk);
+    stream_registry reg(options(dir.path(), 30'000), clk);
     auto s = reg.create(make_request("s", 1));
     reg.reshard(*s, split_first(clk.now_ms(), 30'000));
     EXPECT_EQ(s->status(clk.now_ms()), stream_status::updating);
@@ -118,7 +102,7 @@ TEST(stream_reshard, stream_is_updating_for_the_configured_time) {
 TEST(stream_reshard, a_refused_change_changes_nothing) {
     temp_dir dir;
     manual_clock clk;
-    stream_registry reg(options(dir.path), clk);
+    stream_registry reg(options(dir.path()), clk);
     auto s = reg.create(make_request("s", 2));
     EXPECT_THROW(reg.reshard(*s,
                              [](const stream_settings&, std::uint32_t) -> stream::reshard_change {
@@ -134,7 +118,7 @@ TEST(stream_reshard, lineage_and_records_survive_a_restart) {
     manual_clock clk;
     stream_settings before;
     {
-        stream_registry reg(options(dir.path), clk);
+        stream_registry reg(options(dir.path()), clk);
         auto s = reg.create(make_request("s", 1));
         ASSERT_FALSE(append(*s->shards()->find(0), "parent record", clk.now_ms()));
         clk.advance(1);
@@ -142,7 +126,7 @@ TEST(stream_reshard, lineage_and_records_survive_a_restart) {
         ASSERT_FALSE(append(*s->shards()->find(2), "child record", clk.now_ms()));
         before = s->settings();
     }
-    stream_registry reg(options(dir.path), clk);
+    stream_registry reg(options(dir.path()), clk);
     auto s = reg.find(stream_key{"000000000000", "us-east-1", "s"});
     ASSERT_TRUE(s);
     const auto after = s->settings();
@@ -170,7 +154,7 @@ TEST(stream_reshard, a_fallback_to_the_previous_metadata_never_reuses_or_deletes
     manual_clock clk;
     fs::path stream_dir;
     {
-        stream_registry reg(options(dir.path), clk);
+        stream_registry reg(options(dir.path()), clk);
         auto s = reg.create(make_request("s", 1));
         stream_dir = s->dir;
         clk.advance(1);
@@ -180,7 +164,7 @@ TEST(stream_reshard, a_fallback_to_the_previous_metadata_never_reuses_or_deletes
     ASSERT_TRUE(fs::exists(stream_dir / "meta.json.prev"));
     { std::ofstream(stream_dir / "meta.json", std::ios::trunc) << "{ damaged"; }
 
-    stream_registry reg(options(dir.path), clk);
+    stream_registry reg(options(dir.path()), clk);
     auto s = reg.find(stream_key{"000000000000", "us-east-1", "s"});
     ASSERT_TRUE(s);
     EXPECT_EQ(s->settings().shards.size(), 1u);      // the version before the split
@@ -202,7 +186,7 @@ TEST(stream_reshard, a_fallback_to_the_previous_metadata_never_reuses_or_deletes
 TEST(stream_reshard, no_append_is_acknowledged_on_a_parent_after_it_closes) {
     temp_dir dir;
     manual_clock clk;
-    stream_registry reg(options(dir.path), clk);
+    stream_registry reg(options(dir.path()), clk);
     auto s = reg.create(make_request("s", 1));
     std::vector<uint128> parent_seqs;
     std::size_t child_acks = 0;

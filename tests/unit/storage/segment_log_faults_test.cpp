@@ -19,6 +19,7 @@
 #include "fault_io.hpp"
 #include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/segment_log.hpp"
+#include "support/api_test.hpp"
 
 namespace kinesd::storage {
 namespace {
@@ -27,24 +28,7 @@ namespace fs = std::filesystem;
 using testing::fault_io;
 using testing::io_op;
 
-class temp_dir {
-  public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        path_ = fs::temp_directory_path() /
-                fmt::format("kinesd-faults-test-{}-{}", ::getpid(), counter++);
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using kinesd::test_support::temp_dir;
 
 std::string data_of(seqno seq) {
     return fmt::format("record-{}-{}", static_cast<std::uint64_t>(seq),

@@ -1,4 +1,5 @@
 #include "kinesd/storage/segment.hpp"
+#include "support/api_test.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -18,26 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class temp_dir {
-  public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::temp_directory_path() / fmt::format("kinesd-segment-test-{}-{}-{}", ::getpid(),
-                                                        info != nullptr ? info->name() : "none",
-                                                        counter++);
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using kinesd::test_support::temp_dir;
 
 std::string payload(seqno seq) {
     std::string s(static_cast<std::size_t>(seq % 60) + 20, '\0');
