@@ -3,9 +3,12 @@
 #include <unordered_map>
 
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/fast_path.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/model.hpp"
 #include "kinesd/api/throttling.hpp"
+#include "kinesd/common/base64.hpp"
+#include "kinesd/config/config.hpp"
 
 namespace kinesd::api {
 namespace {
@@ -51,6 +54,46 @@ const std::unordered_map<std::string_view, handler> operations = {
     {"UpdateStreamMode", resharding::update_stream_mode},
 };
 
+bool valid_base64(std::string_view b64) { return base64::decode(b64).has_value(); }
+
+bool all_data_valid(const put_record_input& in) { return valid_base64(in.data); }
+bool all_data_valid(const put_records_input& in) {
+    for (const auto& e : in.records)
+        if (!valid_base64(e.data)) return false;
+    return true;
+}
+bool all_data_valid(const get_records_input&) { return true; }
+
+// Runs a hot operation on fast-path input. The fast path checks everything the model checks
+// except that Data is valid base64, which the handler finds when it decodes (one pass, straight
+// into the frame). So when the handler throws and some Data is not base64, the generic path
+// must answer instead: its validation reports the bad base64 first, as AWS does. Returns
+// nullopt then. Nothing has been written by that point (decoding precedes every append).
+template <class Input, class Body>
+std::optional<std::string> run_fast(const Input* in, Body body, context& ctx) {
+    if (!in) return std::nullopt;
+    try {
+        return body(ctx, *in);
+    } catch (const fast_path_declined&) {
+        return std::nullopt;
+    } catch (const api_error&) {
+        if (all_data_valid(*in)) throw;
+        return std::nullopt;
+    }
+}
+
+// The hot operations without nlohmann: simdjson On-Demand reads the body into typed input
+// (api/fast_path.hpp). Declines (nullopt) for anything unusual, and whenever the control-plane
+// limiter has a rate for the operation (dispatch checks those on the generic path). Injected
+// faults and throttling are drawn by the handlers, so they apply on both paths.
+std::optional<std::string> try_fast_path(context& ctx, std::string_view operation, std::string_view body) {
+    if (ctx.cfg.control_plane_limits && control_plane_limiter::rate_of(operation) > 0) return std::nullopt;
+    if (operation == "PutRecord") return run_fast(fast_put_record(body), records::put_record_typed, ctx);
+    if (operation == "PutRecords") return run_fast(fast_put_records(body), records::put_records_typed, ctx);
+    if (operation == "GetRecords") return run_fast(fast_get_records(body), records::get_records_typed, ctx);
+    return std::nullopt;
+}
+
 }  // namespace
 
 handler find_handler(std::string_view operation) {
@@ -62,6 +105,7 @@ std::string dispatch(context& ctx, std::string_view operation, std::string_view 
     const auto& model = api_model::instance();
     handler h = find_handler(operation);
     if (!h || !model.has_operation(operation)) throw api_error::unknown_operation();
+    if (auto out = try_fast_path(ctx, operation, body)) return std::move(*out);
     // One parse per request; the handlers read members from this document.
     // An empty body is not JSON: AWS answers SerializationException, as for any non-object.
     nlohmann::json request = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/fast_path.hpp"
 #include "kinesd/api/handlers.hpp"
 #include "kinesd/api/request.hpp"
 #include "kinesd/api/throttling.hpp"
@@ -34,8 +35,8 @@ std::size_t decoded_size(std::string_view b64) {
     return b64.size() / 4 * 3 - pad;
 }
 
-std::shared_ptr<stream> resolve_writable_stream(context& ctx, const json& req, epoch_ms now) {
-    auto s = resolve_stream(ctx, req);
+std::shared_ptr<stream> resolve_writable_stream(context& ctx, const stream_ref& ref, epoch_ms now) {
+    auto s = resolve_stream(ctx, ref);
     if (!s->writable(now)) throw api_error::stream_not_found(s->name, s->account);
     return s;
 }
@@ -87,8 +88,8 @@ std::size_t add_to_batch(storage::append_batch& batch, std::string_view key, boo
     return *n;
 }
 
-uint128 ordering_floor(const json& req, const shard& target, const stream& s, epoch_ms now) {
-    auto text = string_member(req, "SequenceNumberForOrdering");
+uint128 ordering_floor(std::optional<std::string_view> text, const shard& target, const stream& s,
+                       epoch_ms now) {
     if (!text) return 0;
     auto seq = sequence_number::parse(*text);
     if (!seq || !seq->well_formed() || seq->time_ms() > now)
@@ -153,24 +154,26 @@ void append_child_shards(std::string& out, const shard_table& table, std::uint32
 
 }  // namespace
 
-std::string put_record(context& ctx, const json& req) {
+std::string put_record(context& ctx, const json& req) { return put_record_typed(ctx, put_record_from_json(req)); }
+
+std::string put_record_typed(context& ctx, const put_record_input& in) {
     const epoch_ms now = ctx.time.now_ms();
-    auto s = resolve_writable_stream(ctx, req, now);
-    const auto key = *string_member(req, "PartitionKey");
-    const auto data = *string_member(req, "Data");
+    auto s = resolve_writable_stream(ctx, in.stream, now);
+    const auto key = in.partition_key;
+    const auto data = in.data;
     std::byte ehk[16];
     bool has_ehk = false;
-    const uint128 hash = record_hash(key, string_member(req, "ExplicitHashKey"), ehk, has_ehk);
+    const uint128 hash = record_hash(key, in.explicit_hash_key, ehk, has_ehk);
     check_record_size(*s, decoded_size(data), key.size(), "data");
-    auto table = s->shards();
-    shard* target = &route(*table, hash, *s);
-    uint128 floor = ordering_floor(req, *target, *s, now);
-    // Throughput is charged to the shard first routed to, also if resharding re-routes below.
-    admit_put_record(ctx, *s, *target, decoded_size(data) + key.size(), now);
-
+    // Decoded before anything is charged: on fast-path input, Data is first checked here.
     thread_local storage::append_batch batch;
     batch.clear();
     const std::size_t data_bytes = add_to_batch(batch, key, has_ehk, ehk, data);
+    auto table = s->shards();
+    shard* target = &route(*table, hash, *s);
+    uint128 floor = ordering_floor(in.sequence_number_for_ordering, *target, *s, now);
+    // Throughput is charged to the shard first routed to, also if resharding re-routes below.
+    admit_put_record(ctx, *s, *target, decoded_size(data) + key.size(), now);
     uint128 seq = 0;
     epoch_ms arrival = 0;
     for (int reroutes = 0;; ++reroutes) {
@@ -180,7 +183,7 @@ std::string put_record(context& ctx, const json& req) {
             // Resharding closed the shard after we routed: route again on the new table.
             table = s->shards();
             target = &route(*table, hash, *s);
-            floor = ordering_floor(req, *target, *s, now);
+            floor = ordering_floor(in.sequence_number_for_ordering, *target, *s, now);
             continue;
         }
         logger()->error("request {}: append to {} {} failed: {}", ctx.request_id, s->name,
@@ -199,9 +202,13 @@ std::string put_record(context& ctx, const json& req) {
 }
 
 std::string put_records(context& ctx, const json& req) {
+    return put_records_typed(ctx, put_records_from_json(req));
+}
+
+std::string put_records_typed(context& ctx, const put_records_input& in) {
     const epoch_ms now = ctx.time.now_ms();
-    auto s = resolve_writable_stream(ctx, req, now);
-    const auto& records = req.at("Records");
+    auto s = resolve_writable_stream(ctx, in.stream, now);
+    const auto& records = in.records;
     const std::size_t n = records.size();
 
     // Route and size-check every record before writing any.
@@ -218,10 +225,9 @@ std::string put_records(context& ctx, const json& req) {
     std::size_t total_bytes = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const auto& r = records[i];
-        const auto key = *string_member(r, "PartitionKey");
-        const auto data = *string_member(r, "Data");
-        const uint128 hash = record_hash(key, string_member(r, "ExplicitHashKey"), routes[i].ehk,
-                                         routes[i].has_ehk);
+        const auto key = r.partition_key;
+        const auto data = r.data;
+        const uint128 hash = record_hash(key, r.explicit_hash_key, routes[i].ehk, routes[i].has_ehk);
         const std::size_t data_bytes = decoded_size(data);
         check_record_size(*s, data_bytes, key.size(), fmt::format("records.{}.member.data", i + 1));
         total_bytes += data_bytes + key.size();
@@ -257,8 +263,8 @@ std::string put_records(context& ctx, const json& req) {
         }
         routes[i].group = it->second;
         const auto& r = records[i];
-        const auto key = *string_member(r, "PartitionKey");
-        const auto data = *string_member(r, "Data");
+        const auto key = r.partition_key;
+        const auto data = r.data;
         bool blocked = group_blocked[it->second];
         routes[i].refusal = admit_put_records_entry(ctx, *s, *routes[i].target, decoded_size(data) + key.size(),
                                                     now, blocked, injected_latency_ms);
@@ -294,7 +300,7 @@ std::string put_records(context& ctx, const json& req) {
                 // Refused records are not in the batch; admitted ones stay charged to the parent.
                 if (routes[i].group != g || routes[i].refusal != entry_refusal::none) continue;
                 const auto& r = records[i];
-                const auto key = *string_member(r, "PartitionKey");
+                const auto key = r.partition_key;
                 const uint128 hash =
                     routes[i].has_ehk ? hash_key::from_bytes(routes[i].ehk).value
                                       : hash_key::of_partition_key(key).value;
@@ -311,7 +317,7 @@ std::string put_records(context& ctx, const json& req) {
                 }
                 routes[i].group = it->second;
                 group_bytes[it->second] += add_to_batch(batches[it->second], key, routes[i].has_ehk,
-                                                        routes[i].ehk, *string_member(r, "Data"));
+                                                        routes[i].ehk, r.data);
             }
             continue;  // no record refers to group g any more
         }
@@ -432,9 +438,11 @@ std::string get_shard_iterator(context& ctx, const json& req) {
     return out;
 }
 
-std::string get_records(context& ctx, const json& req) {
+std::string get_records(context& ctx, const json& req) { return get_records_typed(ctx, get_records_from_json(req)); }
+
+std::string get_records_typed(context& ctx, const get_records_input& in) {
     const epoch_ms now = ctx.time.now_ms();
-    const auto text = *string_member(req, "ShardIterator");
+    const auto text = in.shard_iterator;
     auto pos = ctx.streams.iterators().decode(text);
     if (!pos) throw api_error::invalid_argument("Invalid ShardIterator.");
     if (now - pos->issued_ms > iterator_lifetime_ms)
@@ -451,7 +459,7 @@ std::string get_records(context& ctx, const json& req) {
         throw api_error::shard_not_found(shard_id{pos->shard_index}.str(), pos->stream_name,
                                          ctx.account);
     admit_get_records(ctx, *s, *source, now);
-    const std::int64_t limit = std::min(int_member(req, "Limit").value_or(max_get_records_limit),
+    const std::int64_t limit = std::min(in.limit.value_or(max_get_records_limit),
                                         max_get_records_limit);
     // Expired records are never returned, whether or not the reaper has deleted them yet.
     const epoch_ms retention_cutoff = s->retention_cutoff_ms(now);

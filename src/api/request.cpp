@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/fast_path.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
@@ -70,8 +71,12 @@ std::string requested_stream_name(const json& req) {
 }
 
 std::shared_ptr<stream> resolve_stream(context& ctx, const json& req) {
-    auto name = string_member(req, "StreamName");
-    auto arn_text = string_member(req, "StreamARN");
+    return resolve_stream(ctx, stream_ref{string_member(req, "StreamName"), string_member(req, "StreamARN")});
+}
+
+std::shared_ptr<stream> resolve_stream(context& ctx, const stream_ref& ref) {
+    auto name = ref.name;
+    auto arn_text = ref.arn;
     std::string_view account = ctx.account, region = ctx.region;
     if (arn_text) {
         auto arn = parse_stream_arn(*arn_text);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,17 @@ struct fast_path_declined {};
 const put_record_input* fast_put_record(std::string_view body);
 const put_records_input* fast_put_records(std::string_view body);
 const get_records_input* fast_get_records(std::string_view body);
+
+struct context;
+}  // namespace kinesd::api
+namespace kinesd {
+class stream;
+}
+namespace kinesd::api {
+
+// The stream `ref` names (request.cpp; the same checks and errors as resolve_stream of a json
+// request): InvalidArgumentException or ResourceNotFoundException.
+std::shared_ptr<stream> resolve_stream(context& ctx, const stream_ref& ref);
 
 // The generic path, from a request the model has validated. Views point into `req`.
 put_record_input put_record_from_json(const nlohmann::json& req);

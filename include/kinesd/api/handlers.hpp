@@ -5,6 +5,10 @@
 
 namespace kinesd::api {
 
+struct put_record_input;  // api/fast_path.hpp (not included: tags.cpp has a stream_ref of its own)
+struct put_records_input;
+struct get_records_input;
+
 namespace streams {
 std::string create_stream(context&, const nlohmann::json&);
 std::string delete_stream(context&, const nlohmann::json&);
@@ -22,6 +26,11 @@ std::string put_record(context&, const nlohmann::json&);
 std::string put_records(context&, const nlohmann::json&);
 std::string get_shard_iterator(context&, const nlohmann::json&);
 std::string get_records(context&, const nlohmann::json&);
+// The bodies of the three hot operations, on typed input from either the fast path (simdjson,
+// see api/fast_path.hpp) or the generic path (the json overloads above convert and call these).
+std::string put_record_typed(context&, const put_record_input&);
+std::string put_records_typed(context&, const put_records_input&);
+std::string get_records_typed(context&, const get_records_input&);
 }  // namespace records
 
 namespace tags {

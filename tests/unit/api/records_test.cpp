@@ -100,3 +100,50 @@ TEST_F(records_test, future_timestamps_are_refused) {
                                               {"Timestamp", (clock_.now_ms() + 10'000) / 1000.0}}),
               "InvalidArgumentException");
 }
+
+// The hot operations take the fast path (simdjson) for ordinary bodies; an unknown member makes
+// it decline, so the same request runs on the generic path (nlohmann + model). Both must answer
+// the same.
+TEST_F(records_test, fast_and_generic_paths_write_and_read_the_same) {
+    auto fast = call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "YQ=="}});
+    auto generic = call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "Yg=="}, {"XUnknown", 1}});
+    EXPECT_EQ(fast["ShardId"], generic["ShardId"]);
+    call("PutRecords", {{"StreamName", "s"}, {"Records", {{{"PartitionKey", "k"}, {"Data", "Yw=="}}}}});
+    auto it = iterator();
+    auto a = call("GetRecords", {{"ShardIterator", it}, {"Limit", 10}});
+    auto b = call("GetRecords", {{"ShardIterator", it}, {"Limit", 10}, {"XUnknown", 1}});
+    ASSERT_EQ(a["Records"].size(), 3u);
+    EXPECT_EQ(a["Records"], b["Records"]);
+    EXPECT_EQ(a["Records"][0]["Data"], "YQ==");
+    EXPECT_EQ(a["Records"][1]["Data"], "Yg==");
+    EXPECT_EQ(a["Records"][2]["Data"], "Yw==");
+    EXPECT_EQ(a["Records"][0]["SequenceNumber"], fast["SequenceNumber"]);
+}
+
+// The fast path leaves base64 validity to the decode; whatever the handler finds first, a body
+// with bad base64 must get the model's error, exactly as on the generic path, and write nothing.
+TEST_F(records_test, bad_base64_gets_the_generic_error_on_the_fast_path) {
+    auto error_of = [&](std::string_view op, const json& body) {
+        try {
+            call(op, body);
+        } catch (const api_error& e) {
+            return e.type + ": " + e.what();
+        }
+        return std::string("none");
+    };
+    for (const char* stream : {"s", "missing"}) {
+        SCOPED_TRACE(stream);
+        json one = {{"StreamName", stream}, {"PartitionKey", "k"}, {"Data", "Y==="}};
+        json many = {{"StreamName", stream},
+                     {"Records", {{{"PartitionKey", "k"}, {"Data", "YQ=="}}, {{"PartitionKey", "k"}, {"Data", "Y==="}}}}};
+        const auto fast_one = error_of("PutRecord", one);
+        const auto fast_many = error_of("PutRecords", many);
+        one["XUnknown"] = 1;
+        many["XUnknown"] = 1;
+        EXPECT_EQ(fast_one, error_of("PutRecord", one));
+        EXPECT_EQ(fast_many, error_of("PutRecords", many));
+        EXPECT_EQ(fast_one.rfind("ResourceNotFound", 0), std::string::npos) << fast_one;
+        EXPECT_NE(fast_one, "none");
+    }
+    EXPECT_EQ(call("GetRecords", {{"ShardIterator", iterator()}})["Records"].size(), 0u);
+}
