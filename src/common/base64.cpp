@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace kinesd::base64 {
 namespace {
 
@@ -71,6 +75,49 @@ inline void store_pair(char* dst, std::uint32_t v12) {
     std::memcpy(dst, &encode_pairs.pairs[v12], 2);
 }
 
+#if defined(__x86_64__)
+// AVX2 (Muła and Lemire, "Faster Base64 Encoding and Decoding using AVX2 Instructions", 2018):
+// 24 input bytes -> 32 characters per step, about 0.5 instructions per byte against 4 for the
+// table loop below; GetRecords spends most of its time here. Each step reads 28 bytes (two
+// 16-byte loads, 12 bytes apart), so it runs only while 32 remain; the rest goes to the scalar
+// loop. Returns the bytes consumed; `dst` receives 4/3 of that.
+__attribute__((target("avx2"))) std::size_t encode_avx2(const unsigned char* src, std::size_t n, char* dst) {
+    // Per 128-bit lane: 12 bytes in; each 32-bit word gets the 3 bytes of one group, ordered
+    // (b1, b0, b2, b1) so the shifts below can cut out the four 6-bit values.
+    const __m256i shuffle = _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+                                             1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
+    // Offsets from a 6-bit value to its character, by range: A-Z +65, a-z +71, 0-9 -4, '+' -19, '/' -16.
+    const __m256i offsets = _mm256_setr_epi8(65, 71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 0, 0,
+                                             65, 71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4, -19, -16, 0, 0);
+    std::size_t done = 0;
+    while (n - done >= 32) {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + done));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + done + 12));
+        __m256i in = _mm256_shuffle_epi8(_mm256_set_m128i(hi, lo), shuffle);
+        // The four 6-bit values of each group into the four bytes of its word.
+        const __m256i t0 = _mm256_mulhi_epu16(_mm256_and_si256(in, _mm256_set1_epi32(0x0fc0fc00)),
+                                              _mm256_set1_epi32(0x04000040));
+        const __m256i t1 = _mm256_mullo_epi16(_mm256_and_si256(in, _mm256_set1_epi32(0x003f03f0)),
+                                              _mm256_set1_epi32(0x01000010));
+        in = _mm256_or_si256(t0, t1);
+        // Range index: 0 for 0..25, 1 for 26..51, 2..11 for digits, 12 '+', 13 '/'.
+        __m256i index = _mm256_subs_epu8(in, _mm256_set1_epi8(51));
+        index = _mm256_sub_epi8(index, _mm256_cmpgt_epi8(in, _mm256_set1_epi8(25)));
+        const __m256i chars = _mm256_add_epi8(in, _mm256_shuffle_epi8(offsets, index));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), chars);
+        done += 24;
+        dst += 32;
+    }
+    return done;
+}
+
+bool detect_avx2() {
+    __builtin_cpu_init();  // may run before libgcc's own constructor has
+    return __builtin_cpu_supports("avx2");
+}
+const bool have_avx2 = detect_avx2();
+#endif
+
 }  // namespace
 
 void encode_append(std::span<const std::byte> in, std::string& out) {
@@ -79,6 +126,14 @@ void encode_append(std::span<const std::byte> in, std::string& out) {
     char* dst = out.data() + start;
     const auto* src = reinterpret_cast<const unsigned char*>(in.data());
     std::size_t n = in.size();
+#if defined(__x86_64__)
+    if (have_avx2 && n >= 32) {
+        const std::size_t done = encode_avx2(src, n, dst);
+        src += done;
+        dst += done / 3 * 4;
+        n -= done;
+    }
+#endif
     // 6 bytes -> 8 characters per step, reading 8 bytes at a time while 8 are there.
     while (n >= 8) {
         std::uint64_t w;
