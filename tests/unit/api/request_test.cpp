@@ -33,6 +33,11 @@ TEST(request, epoch_seconds_keep_milliseconds) {
     out.clear();
     append_epoch_seconds(out, 1700000000005);
     EXPECT_EQ(out, "1700000000.005");
+    out = "x";  // appends; every digit of the fraction and of the seconds
+    append_epoch_seconds(out, 1700000000090);
+    append_epoch_seconds(out, 999);
+    append_epoch_seconds(out, 9223372036854775807);
+    EXPECT_EQ(out, "x1700000000.0900.9999223372036854775.807");
     EXPECT_DOUBLE_EQ(epoch_seconds(1700000000500).get<double>(), 1700000000.5);
 }
 
