@@ -119,6 +119,8 @@ bhttp::request<bhttp::string_body> make_request(const options& o, std::string_vi
     req.set(bhttp::field::authorization,
             "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/kinesis/aws4_request, "
             "SignedHeaders=host, Signature=0");
+    // kinesalite (like AWS) refuses an Authorization header without a date; kinesd ignores it.
+    req.set("X-Amz-Date", "20260101T000000Z");
     req.keep_alive(true);
     req.body() = std::move(body);
     req.prepare_payload();

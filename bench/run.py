@@ -2,7 +2,8 @@
 """Runs every benchmark scenario against kinesd (and, with --kinesalite, against kinesalite in the
 same run) and prints one line per figure: "<target>.<scenario> <value> <unit>".
 
-Usage: bench/run.py [--build-dir build/bench] [--kinesalite] [--quick] [--fill-mib 1024]
+Usage: bench/run.py [--build-dir build/bench] [--kinesalite] [--kinesalite-dir DIR] [--quick]
+                    [--fill-mib 1024] [--kinesalite-fill-mib 64]
 
 Everything listens on 127.0.0.1 only, every server is stopped by its PID, and every loop is
 bounded. kinesd runs with --throttle off (the scenarios measure the server, not AWS's limits).
@@ -26,6 +27,29 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def list_streams_answered(port):
+    """True once the server at `port` answers ListStreams with 200. Sent from this process (not
+    by spawning kinesd-bench) so the startup figure holds no process start of the client."""
+    body = b"{}"
+    req = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.1\r\n"
+           b"X-Amz-Target: Kinesis_20131202.ListStreams\r\nConnection: close\r\n"
+           b"Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/kinesis/aws4_request, "
+           b"SignedHeaders=host, Signature=0\r\nX-Amz-Date: 20260101T000000Z\r\n"
+           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as c:
+            c.sendall(req)
+            head = c.recv(64)
+            return head.startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def rss_kib(pid):
@@ -55,7 +79,7 @@ class Target:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
-            if self.call("list-streams", check=False).returncode == 0:
+            if list_streams_answered(self.port):
                 return (time.monotonic() - started) * 1000.0
             time.sleep(0.001)  # polling a starting server: the startup figure is what we measure
         raise RuntimeError(f"{self.name} did not answer within 60 s")
@@ -79,7 +103,8 @@ class Target:
             sys.stderr.write(out.stderr)
         if label:
             sys.stdout.write(out.stdout)
-            sys.stdout.flush()
+            # The machine may be shared: the 1-minute load average after each scenario.
+            print(f"{self.name}.{label}.loadavg {load_average():.2f} load", flush=True)
         return out
 
     def emit(self, scenario, value, unit):
@@ -87,6 +112,13 @@ class Target:
 
 
 def run_scenarios(t, quick, fill_mib, durable):
+    try:
+        scenarios(t, quick, fill_mib, durable)
+    finally:
+        t.stop()  # also when a scenario failed: never leave a server running
+
+
+def scenarios(t, quick, fill_mib, durable):
     secs = "2" if quick else "5"
     t.emit("startup_empty", t.start(), "ms")
     vm, anon = rss_kib(t.proc.pid)
@@ -121,10 +153,12 @@ def run_scenarios(t, quick, fill_mib, durable):
 
 def fsync_scenario(t, quick):
     t.start(["--fsync", "always"])
-    t.call("create-stream", "--stream", "sync", "--shards", "4")
-    t.call("put-record", "--stream", "sync", "--connections", "32", "--seconds", "2" if quick else "5",
-           label="fsync_always.put_record.c32.s4")
-    t.stop()
+    try:
+        t.call("create-stream", "--stream", "sync", "--shards", "4")
+        t.call("put-record", "--stream", "sync", "--connections", "32", "--seconds", "2" if quick else "5",
+               label="fsync_always.put_record.c32.s4")
+    finally:
+        t.stop()
 
 
 def main():
@@ -132,7 +166,11 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--kinesalite", action="store_true", help="also measure kinesalite 3.3.3 (npm)")
     ap.add_argument("--quick", action="store_true", help="shorter runs")
+    ap.add_argument("--kinesalite-dir", help="a folder where `npm install kinesalite@3.3.3` already ran")
     ap.add_argument("--fill-mib", type=int, default=1024, help="data for the memory/recovery figures (0: skip)")
+    ap.add_argument("--kinesalite-fill-mib", type=int, default=64,
+                    help="kinesalite keeps everything in the heap of one node process: a smaller fill")
+    ap.add_argument("--skip-kinesd", action="store_true", help="measure only kinesalite")
     args = ap.parse_args()
 
     bench = os.path.join(args.build_dir, "kinesd-bench")
@@ -146,19 +184,21 @@ def main():
         data = os.path.join(work, "kinesd-data")
         t = Target("kinesd", bench, [kinesd, "--host", "127.0.0.1", "--port", "{port}", "--data-dir", data,
                                      "--log-level", "warn", "--throttle", "off"])
-        run_scenarios(t, args.quick, args.fill_mib, durable=True)
-        help_text = subprocess.run([kinesd, "--help"], capture_output=True, text=True).stdout
-        if "--fsync" in help_text:
+        if not args.skip_kinesd:
+            run_scenarios(t, args.quick, args.fill_mib, durable=True)
             shutil.rmtree(data, ignore_errors=True)
             fsync_scenario(t, args.quick)
-        if args.kinesalite:
-            prefix = os.path.join(work, "kinesalite")
-            subprocess.run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "kinesalite@3.3.3"],
-                           check=True, capture_output=True, timeout=600)
+            shutil.rmtree(data, ignore_errors=True)
+        if args.kinesalite or args.kinesalite_dir:
+            prefix = args.kinesalite_dir
+            if not prefix:
+                prefix = os.path.join(work, "kinesalite")
+                subprocess.run(["npm", "install", "--prefix", prefix, "--no-audit", "--no-fund", "kinesalite@3.3.3"],
+                               check=True, capture_output=True, timeout=600)
             cli = os.path.join(prefix, "node_modules", "kinesalite", "cli.js")
             k = Target("kinesalite", bench, ["node", cli, "--port", "{port}", "--createStreamMs", "0",
                                              "--deleteStreamMs", "0", "--shardLimit", "1000"])
-            run_scenarios(k, args.quick, args.fill_mib, durable=False)
+            run_scenarios(k, args.quick, args.kinesalite_fill_mib, durable=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
