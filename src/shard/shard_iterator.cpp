@@ -3,10 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <cstddef>
 #include <stdexcept>
+
+#include "kinesd/common/random.hpp"
 
 namespace kinesd {
 
@@ -167,9 +168,7 @@ std::optional<iterator_position> iterator_codec::decode(std::string_view text) c
 
 std::array<std::uint8_t, 32> random_iterator_key() {
     std::array<std::uint8_t, 32> key{};
-    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-        throw std::runtime_error("OpenSSL: RAND_bytes failed");
-    }
+    fill_random(key.data(), key.size());
     return key;
 }
 

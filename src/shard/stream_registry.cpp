@@ -1,7 +1,6 @@
 #include "kinesd/shard/stream_registry.hpp"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
 #include <fstream>
 #include <sstream>
@@ -9,6 +8,7 @@
 #include "kinesd/api/error.hpp"
 #include "kinesd/common/atomic_file.hpp"
 #include "kinesd/common/logging.hpp"
+#include "kinesd/common/random.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 
 namespace kinesd {
@@ -22,8 +22,7 @@ std::shared_ptr<spdlog::logger> logger() {
 
 std::uint64_t random_u64() {
     std::uint64_t v = 0;
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1)
-        throw std::runtime_error("RAND_bytes failed");
+    fill_random(&v, sizeof v);
     return v;
 }
 
