@@ -470,7 +470,19 @@ std::string get_records_typed(context& ctx, const get_records_input& in) {
     read.max_records = static_cast<std::size_t>(limit);
     read.max_bytes = max_get_records_bytes;
 
+    // Sized before it is written: a 10,000-record answer is ~14 MiB, and growing the string
+    // by doubling cost a copy and fresh page faults per step (perf: memmove and page faults
+    // were over half of GetRecords). The sizing pass reads the same frames from memory, so it
+    // costs a decode per record; appends that land between the passes only make `out` grow.
+    // Per record besides Data and the key: 150 bytes of names, punctuation, a sequence number
+    // of up to 39 digits and the timestamp; a key that needs escaping may still make it grow.
+    constexpr std::size_t record_overhead = 192;
+    std::size_t estimate = 256;
+    source->log().read(read, [&](const storage::record_view& r) {
+        estimate += base64::encoded_size(r.data.size()) + r.partition_key.size() + record_overhead;
+    });
     std::string out;
+    out.reserve(estimate);
     out += R"({"Records":[)";
     epoch_ms last_arrival = 0;
     bool first = true;
