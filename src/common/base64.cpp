@@ -22,6 +22,60 @@ constexpr std::array<std::uint8_t, 256> make_decode_table() {
 }
 constexpr auto decode_table = make_decode_table();
 
+#if defined(__x86_64__)
+// AVX2 decoding (Muła and Lemire, 2018): 32 characters -> 24 bytes per step, about 1
+// instruction per character against 7 for the table loop; PutRecord(s) spend a third of their
+// time decoding Data. Each step stores 32 bytes (8 past the 24 it produces), so it runs only
+// while 48 characters remain: the output span (max_decoded_size) then has room, and the last
+// quad, which may hold padding, is always left to the scalar loop. A step that meets a
+// character outside the alphabet stops without consuming; the scalar loop then rejects it.
+// Returns the characters consumed (a multiple of 32); `dst` receives 3/4 of that.
+__attribute__((target("avx2"))) std::size_t decode_avx2(const unsigned char* src, std::size_t n, std::byte* dst) {
+    // Validity by nibbles: a character is in the alphabet iff lut_lo[low] & lut_hi[high] == 0.
+    const __m256i lut_lo = _mm256_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                            0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A,
+                                            0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                            0x13, 0x1A, 0x1B, 0x1B, 0x1B, 0x1A);
+    const __m256i lut_hi = _mm256_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                                            0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+                                            0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                                            0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+    // What to add to a character to get its 6-bit value, by high nibble ('/' apart).
+    const __m256i lut_roll = _mm256_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+                                              0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i mask_2f = _mm256_set1_epi8(0x2f);
+    // The 3 bytes of each 32-bit group, in order, packed to 12 bytes per lane, then 24 in a row.
+    const __m256i pack = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+                                          2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, -1, -1);
+    std::size_t done = 0;
+    while (n - done >= 48) {
+        __m256i str = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + done));
+        const __m256i hi_nibbles = _mm256_and_si256(_mm256_srli_epi32(str, 4), mask_2f);
+        const __m256i lo_nibbles = _mm256_and_si256(str, mask_2f);
+        const __m256i hi = _mm256_shuffle_epi8(lut_hi, hi_nibbles);
+        const __m256i lo = _mm256_shuffle_epi8(lut_lo, lo_nibbles);
+        if (!_mm256_testz_si256(lo, hi)) break;
+        const __m256i eq_2f = _mm256_cmpeq_epi8(str, mask_2f);
+        str = _mm256_add_epi8(str, _mm256_shuffle_epi8(lut_roll, _mm256_add_epi8(eq_2f, hi_nibbles)));
+        // Four 6-bit values -> one 24-bit group per 32-bit word.
+        const __m256i ab_bc = _mm256_maddubs_epi16(str, _mm256_set1_epi32(0x01400140));
+        __m256i out = _mm256_madd_epi16(ab_bc, _mm256_set1_epi32(0x00011000));
+        out = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(out, pack), lanes);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), out);
+        done += 32;
+        dst += 24;
+    }
+    return done;
+}
+
+bool detect_avx2_for_decode() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+const bool decode_with_avx2 = detect_avx2_for_decode();
+#endif
+
 }  // namespace
 
 std::optional<std::size_t> decode_into(std::string_view in, std::span<std::byte> out) {
@@ -32,7 +86,16 @@ std::optional<std::size_t> decode_into(std::string_view in, std::span<std::byte>
     const std::size_t full_quads = in.size() / 4 - (padding ? 1 : 0);
     const auto* src = reinterpret_cast<const unsigned char*>(in.data());
     std::byte* dst = out.data();
-    for (std::size_t q = 0; q < full_quads; ++q, src += 4) {
+    std::size_t q = 0;
+#if defined(__x86_64__)
+    if (decode_with_avx2 && in.size() >= 48) {
+        const std::size_t done = decode_avx2(src, in.size(), dst);
+        src += done;
+        dst += done / 4 * 3;
+        q = done / 4;
+    }
+#endif
+    for (; q < full_quads; ++q, src += 4) {
         std::uint32_t a = decode_table[src[0]], b = decode_table[src[1]], c = decode_table[src[2]],
                       d = decode_table[src[3]];
         if ((a | b | c | d) & 0x80) return std::nullopt;
