@@ -52,6 +52,7 @@ const std::unordered_map<std::string_view, handler> operations = {
     {"MergeShards", resharding::merge_shards},
     {"UpdateShardCount", resharding::update_shard_count},
     {"UpdateStreamMode", resharding::update_stream_mode},
+    {"SubscribeToShard", subscribe::subscribe_to_shard},
 };
 
 bool valid_base64(std::string_view b64) { return base64::decode(b64).has_value(); }

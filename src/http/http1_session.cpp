@@ -2,12 +2,16 @@
 // order), the body limit enforced before the body is buffered, an idle timeout between requests
 // and a read timeout within one. `Upgrade: h2c` on a plain connection switches to HTTP/2.
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 
 #include <optional>
 
 #include "connection.hpp"
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/subscription.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/request_handler.hpp"
@@ -64,7 +68,10 @@ template <class Stream>
 class http1_session final : public connection_base {
 public:
     http1_session(Stream stream, beast::flat_buffer buffer, std::shared_ptr<server_core> core)
-        : connection_base(std::move(core)), stream_(std::move(stream)), buffer_(std::move(buffer)) {}
+        : connection_base(std::move(core)),
+          stream_(std::move(stream)),
+          buffer_(std::move(buffer)),
+          timer_(stream_.get_executor()) {}
 
     void start() {
         asio::dispatch(stream_.get_executor(), [self = self<http1_session>()] { self->next_request(); });
@@ -74,6 +81,7 @@ public:
         asio::post(stream_.get_executor(), [self = self<http1_session>()] {
             self->stopping_ = true;
             if (self->idle_) close_stream(self->stream_);  // between requests: nothing to finish
+            if (self->sub_) self->timer_.cancel();        // streaming: end it now
         });
     }
 
@@ -120,7 +128,9 @@ private:
         }
         request_head head{sv(req.method_string()), sv(req.target()), sv(req["X-Amz-Target"]),
                           sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
-        response_t res = to_beast(handle_request(core_->state, head, req.body()));
+        response answer = handle_request(core_->state, head, req.body());
+        if (answer.stream) return start_streaming(std::move(answer), req.version());
+        response_t res = to_beast(std::move(answer));
         res.version(req.version());
         res.keep_alive(req.keep_alive() && !stopping_ && !core_->stopping());
         write(std::move(res));
@@ -174,8 +184,86 @@ private:
                            });
     }
 
+    // --- streaming responses (SubscribeToShard) ---------------------------------------------
+    // The head, then each batch of event-stream messages as one chunk (HTTP/1.0: raw bytes),
+    // flushed as soon as poll() framed it. Meanwhile one read watches for the client going
+    // away. The connection closes after the subscription (Connection: close), so that read
+    // never competes with the next request's.
+
+    void start_streaming(response r, unsigned version) {
+        sub_ = std::move(r.stream);
+        chunked_ = version == 11;
+        out_ = fmt::format(
+            "HTTP/1.{} 200 OK\r\nServer: kinesd\r\nx-amzn-RequestId: {}\r\nContent-Type: {}\r\n"
+            "{}Connection: close\r\n\r\n",
+            version == 11 ? 1 : 0, r.request_id, r.content_type,
+            chunked_ ? "Transfer-Encoding: chunked\r\n" : "");
+        watch_peer();
+        pump(true);
+    }
+
+    void watch_peer() {
+        stream_.async_read_some(buffer_.prepare(4096),
+                                [self = self<http1_session>()](beast::error_code ec, std::size_t n) {
+                                    if (ec) {  // the client closed (or the socket was closed)
+                                        self->peer_gone_ = true;
+                                        self->timer_.cancel();
+                                        return;
+                                    }
+                                    self->buffer_.consume(n);  // nothing more is read here
+                                    self->watch_peer();
+                                });
+    }
+
+    // Polls the subscription and writes what it framed (plus anything in out_ already).
+    void pump(bool head_pending = false) {
+        if (!sub_) return;
+        if (peer_gone_) return finish_streaming();
+        std::string events;
+        const bool more = !stopping_ && !core_->stopping() &&
+                          sub_->poll(core_->state.time.now_ms(), events);
+        if (!head_pending) out_.clear();
+        if (!events.empty()) {
+            if (chunked_) out_ += fmt::format("{:x}\r\n", events.size());
+            out_ += events;
+            if (chunked_) out_ += "\r\n";
+        }
+        if (!more && chunked_) out_ += "0\r\n\r\n";
+        if (out_.empty()) return wait(more);
+        beast::get_lowest_layer(stream_).expires_after(read_timeout);  // a reader that stalls
+        asio::async_write(stream_, asio::buffer(out_),
+                          [self = self<http1_session>(), more](beast::error_code ec, std::size_t) {
+                              if (ec) return self->finish_streaming();
+                              self->wait(more);
+                          });
+    }
+
+    // Until poll() is worth calling again: soon (new records), or the heartbeat/end deadline.
+    void wait(bool more) {
+        if (!more || peer_gone_) return finish_streaming();
+        beast::get_lowest_layer(stream_).expires_never();
+        const auto ms = std::min<std::int64_t>(sub_->next_deadline_in(core_->state.time.now_ms()),
+                                               stream_poll_ms);
+        timer_.expires_after(std::chrono::milliseconds(ms));
+        timer_.async_wait([self = self<http1_session>()](beast::error_code) { self->pump(); });
+    }
+
+    void finish_streaming() {
+        sub_.reset();
+        timer_.cancel();
+        close_stream(stream_);
+    }
+
+    // How often a subscription looks for new records.
+    static constexpr std::int64_t stream_poll_ms = 50;
+
     Stream stream_;
     beast::flat_buffer buffer_;
+    asio::steady_timer timer_;
+    std::shared_ptr<api::subscription> sub_;
+    std::string out_;
+    bool chunked_ = true;
+    bool peer_gone_ = false;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     response_t res_;
     bool idle_ = false;      // waiting for the first byte of a request

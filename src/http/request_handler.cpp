@@ -8,6 +8,7 @@
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/subscription.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/admin.hpp"
@@ -27,6 +28,7 @@ std::shared_ptr<spdlog::logger> logger() {
 
 constexpr std::string_view json_content_type = "application/x-amz-json-1.1";
 constexpr std::string_view plain_json = "application/json";
+constexpr std::string_view event_stream_content_type = "application/vnd.amazon.eventstream";
 
 void render_error(response& res, const api_error& e) {
     res.status = e.status;
@@ -112,6 +114,11 @@ response handle_request(server_state& state, const request_head& head, std::stri
         res.body = api::dispatch(ctx, *operation, body);
         res.status = 200;
         res.content_type = json_content_type;
+        if (auto sub = api::take_new_subscription()) {
+            res.body.clear();
+            res.content_type = event_stream_content_type;
+            res.stream = std::move(sub);
+        }
     } catch (const api_error& e) {
         render_error(res, e);
     } catch (const std::exception& e) {

@@ -10,11 +10,8 @@ from kinesd_harness import REPO_ROOT, KinesdTestCase
 MODEL = os.path.join(REPO_ROOT, "src", "api", "model", "kinesis-2013-12-02.min.json")
 
 # Operations that are not dispatched yet, with the work that adds each. Remove an entry when its
-# handler lands (the test fails if a listed operation answers). SubscribeToShard pushes an event
-# stream over HTTP/2 and is separate work; it must not get a fake handler.
-KNOWN_GAPS = {
-    "SubscribeToShard": "event-stream push (separate work)",
-}
+# handler lands (the test fails if a listed operation answers).
+KNOWN_GAPS = {}
 
 
 class ModelCoverage(KinesdTestCase):

@@ -81,4 +81,9 @@ std::string update_shard_count(context&, const nlohmann::json&);
 std::string update_stream_mode(context&, const nlohmann::json&);
 }  // namespace resharding
 
+namespace subscribe {
+// Validates and leaves the subscription for take_new_subscription(); the body is unused.
+std::string subscribe_to_shard(context&, const nlohmann::json&);
+}  // namespace subscribe
+
 }  // namespace kinesd::api

@@ -3,11 +3,15 @@
 // request_head and a body, call handle_request(), and write the response it returns. So both
 // transports reach the one dispatcher with the same inputs, and errors look identical on both.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace kinesd {
 struct api_error;
+}
+namespace kinesd::api {
+class subscription;
 }
 
 namespace kinesd::http {
@@ -29,6 +33,10 @@ struct response {
     std::string request_id;         // x-amzn-RequestId
     std::string error_type;         // x-amzn-ErrorType; empty unless an API error
     std::string body;
+    // Set for a streaming response (SubscribeToShard, 200 application/vnd.amazon.eventstream):
+    // `body` is empty and the transport sends what stream->poll() frames, message by message,
+    // until it returns false, the client goes away or the server stops.
+    std::shared_ptr<api::subscription> stream;
 };
 
 // Answers one request: the health and admin paths, else a Kinesis operation through
