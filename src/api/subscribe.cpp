@@ -43,9 +43,6 @@ private:
     std::unordered_map<std::string, epoch_ms> started_;
 };
 
-// Set by subscribe_to_shard, taken by take_new_subscription() on the same thread.
-thread_local std::shared_ptr<subscription> new_subscription;
-
 recent_subscriptions& recent() {
     static recent_subscriptions r;
     return r;
@@ -80,11 +77,17 @@ void append_child_shards(std::string& out, const shard_table& table, std::uint32
 
 }  // namespace
 
-subscription::subscription(std::shared_ptr<stream> s, std::uint32_t shard_index, uint128 after_seq,
-                           epoch_ms min_arrival_ms, uint128 continuation_floor, epoch_ms started_ms,
-                           bool metered)
+// Read throughput of one subscription (--throttle on); debt up to one 10 MiB read.
+constexpr throttle::bucket_limits subscription_limits{subscription_bytes_per_second,
+                                                      subscription_bytes_per_second,
+                                                      static_cast<double>(10 << 20)};
+
+subscription::subscription(std::shared_ptr<stream> s, std::shared_ptr<const shard> source,
+                           uint128 after_seq, epoch_ms min_arrival_ms, uint128 continuation_floor,
+                           epoch_ms started_ms, bool metered)
     : stream_(std::move(s)),
-      shard_index_(shard_index),
+      source_(std::move(source)),
+      shard_index_(source_->info().id.index),
       after_seq_(after_seq),
       min_arrival_ms_(min_arrival_ms),
       continuation_floor_(continuation_floor),
@@ -92,14 +95,39 @@ subscription::subscription(std::shared_ptr<stream> s, std::uint32_t shard_index,
       last_event_ms_(started_ms),
       metered_(metered) {}
 
+subscription::~subscription() {
+    if (waker_id_) source_->appended().remove(waker_id_);
+}
+
+void subscription::set_waker(std::function<void()> wake) {
+    if (waker_id_) source_->appended().remove(waker_id_);
+    wake_ = std::move(wake);
+    // Called on appending threads: only the flag and the transport's (posting) callback, once
+    // per poll() however many appends come in between.
+    waker_id_ = source_->appended().add([this] {
+        if (!wake_pending_.exchange(true, std::memory_order_seq_cst)) wake_();
+    });
+}
+
 std::int64_t subscription::next_deadline_in(epoch_ms now) const {
-    const epoch_ms due = std::min(last_event_ms_ + subscription_heartbeat_ms,
-                                  started_ms_ + subscription_lifetime_ms);
+    if (ended_ || wake_pending_.load(std::memory_order_seq_cst)) return 0;
+    epoch_ms due = std::min(last_event_ms_ + subscription_heartbeat_ms,
+                            started_ms_ + subscription_lifetime_ms);
+    if (backlog_) {
+        // Records are waiting: at once, or when the bucket holds a token again.
+        const double tokens = metered_ ? bytes_out_.available(subscription_limits, now) : 1.0;
+        const auto refill_ms = tokens > 0 ? 0
+                                          : static_cast<std::int64_t>(
+                                                -tokens * 1000.0 / subscription_bytes_per_second) + 1;
+        due = std::min(due, now + refill_ms);
+    }
     return std::max<std::int64_t>(0, due - now);
 }
 
 bool subscription::poll(epoch_ms now, std::string& out) {
     if (ended_) return false;
+    // Before reading: an append after this point wakes the transport again.
+    wake_pending_.store(false, std::memory_order_seq_cst);
     if (!initial_sent_) {
         initial_sent_ = true;
         event_stream::append_event(out, "initial-response", "{}");
@@ -109,8 +137,7 @@ bool subscription::poll(epoch_ms now, std::string& out) {
         return false;
     }
     auto table = stream_->shards();
-    const shard* source = table->find(shard_index_);
-    if (!source || !stream_->writable(now)) {
+    if (!table->find(shard_index_) || !stream_->writable(now)) {
         ended_ = true;
         event_stream::append_exception(
             out, "ResourceNotFoundException",
@@ -123,9 +150,7 @@ bool subscription::poll(epoch_ms now, std::string& out) {
     read.min_arrival_ms = std::max(min_arrival_ms_, stream_->retention_cutoff_ms(now));
     read.max_records = 10'000;
     read.max_bytes = max_event_bytes;
-    static constexpr throttle::bucket_limits limits{subscription_bytes_per_second,
-                                                    subscription_bytes_per_second,
-                                                    static_cast<double>(10 << 20)};
+    const auto& limits = subscription_limits;
     if (metered_) {
         // Over budget: nothing is read until the bucket refills (heartbeats still go out);
         // else at most what the bucket holds (the first record always, then debt repays it).
@@ -138,7 +163,7 @@ bool subscription::poll(epoch_ms now, std::string& out) {
     std::string payload = R"({"Records":[)";
     epoch_ms last_arrival = 0;
     bool first = true;
-    auto result = source->log().read(read, [&](const storage::record_view& r) {
+    auto result = source_->log().read(read, [&](const storage::record_view& r) {
         if (!first) payload.push_back(',');
         first = false;
         payload += R"({"SequenceNumber":")";
@@ -154,6 +179,7 @@ bool subscription::poll(epoch_ms now, std::string& out) {
     });
     payload += ']';
     if (metered_ && result.data_bytes > 0) bytes_out_.charge(limits, static_cast<double>(result.data_bytes), now);
+    backlog_ = !result.reached_end;
     if (result.records > 0) {
         after_seq_ = result.last_seq;
         min_arrival_ms_ = 0;
@@ -180,8 +206,6 @@ bool subscription::poll(epoch_ms now, std::string& out) {
     event_stream::append_event(out, "SubscribeToShardEvent", payload);
     return true;
 }
-
-std::shared_ptr<subscription> take_new_subscription() { return std::move(new_subscription); }
 
 namespace subscribe {
 
@@ -244,7 +268,10 @@ std::string subscribe_to_shard(context& ctx, const json& req) {
                         fmt::format("Another active subscription exists for this consumer: "
                                     "{}:{}:{}:{}",
                                     s->account, s->name, shard_name, *ref.consumer));
-    new_subscription = std::make_shared<subscription>(s, info.id.index, after, min_arrival,
+    std::shared_ptr<const shard> source;
+    for (const auto& sh : table->all)
+        if (sh.get() == target) source = sh;
+    ctx.streaming = std::make_shared<subscription>(s, std::move(source), after, min_arrival,
                                                    info.starting_seq, now, ctx.cfg.throttle);
     return {};
 }

@@ -186,9 +186,10 @@ private:
 
     // --- streaming responses (SubscribeToShard) ---------------------------------------------
     // The head, then each batch of event-stream messages as one chunk (HTTP/1.0: raw bytes),
-    // flushed as soon as poll() framed it. Meanwhile one read watches for the client going
-    // away. The connection closes after the subscription (Connection: close), so that read
-    // never competes with the next request's.
+    // flushed as soon as poll() framed it. The shard wakes us (through the strand) when records
+    // are appended; the timer covers the heartbeat and the end. Meanwhile one read watches for
+    // the client going away. The connection closes after the subscription (Connection: close),
+    // so that read never competes with the next request's.
 
     void start_streaming(response r, unsigned version) {
         sub_ = std::move(r.stream);
@@ -198,6 +199,13 @@ private:
             "{}Connection: close\r\n\r\n",
             version == 11 ? 1 : 0, r.request_id, r.content_type,
             chunked_ ? "Transfer-Encoding: chunked\r\n" : "");
+        // Weak: the subscription (owned by this session) holds the waker.
+        sub_->set_waker([weak = std::weak_ptr<http1_session>(self<http1_session>()),
+                         ex = stream_.get_executor()] {
+            asio::post(ex, [weak] {
+                if (auto self = weak.lock()) self->timer_.cancel();  // wait() -> pump()
+            });
+        });
         watch_peer();
         pump(true);
     }
@@ -238,12 +246,12 @@ private:
                           });
     }
 
-    // Until poll() is worth calling again: soon (new records), or the heartbeat/end deadline.
+    // Until poll() is worth calling again: the waker cancels the timer (records appended), else
+    // the heartbeat/end deadline. A wake that came while writing shows in next_deadline_in (0).
     void wait(bool more) {
         if (!more || peer_gone_) return finish_streaming();
         beast::get_lowest_layer(stream_).expires_never();
-        const auto ms = std::min<std::int64_t>(sub_->next_deadline_in(core_->state.time.now_ms()),
-                                               stream_poll_ms);
+        const auto ms = sub_->next_deadline_in(core_->state.time.now_ms());
         timer_.expires_after(std::chrono::milliseconds(ms));
         timer_.async_wait([self = self<http1_session>()](beast::error_code) { self->pump(); });
     }
@@ -253,9 +261,6 @@ private:
         timer_.cancel();
         close_stream(stream_);
     }
-
-    // How often a subscription looks for new records.
-    static constexpr std::int64_t stream_poll_ms = 50;
 
     Stream stream_;
     beast::flat_buffer buffer_;

@@ -114,10 +114,10 @@ response handle_request(server_state& state, const request_head& head, std::stri
         res.body = api::dispatch(ctx, *operation, body);
         res.status = 200;
         res.content_type = json_content_type;
-        if (auto sub = api::take_new_subscription()) {
+        if (ctx.streaming) {
             res.body.clear();
             res.content_type = event_stream_content_type;
-            res.stream = std::move(sub);
+            res.stream = std::move(ctx.streaming);
         }
     } catch (const api_error& e) {
         render_error(res, e);

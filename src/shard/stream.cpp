@@ -33,6 +33,8 @@ std::error_code shard::append(storage::append_batch& batch, epoch_ms now, uint12
         last_arrival_ms_ = arrival;
         ticket = log_->sync_ticket();
     }
+    // Readable now (GetRecords sees them too); subscribers need not wait for the fsync.
+    appended_.notify();
     // Outside the lock: with fsync=always this waits for an fsync that other appends to this
     // shard can join meanwhile (group commit).
     return log_->commit(ticket);

@@ -124,6 +124,8 @@ std::error_code stream::reshard(const std::function<reshard_change(const stream_
     std::sort(shard_objects_.begin(), shard_objects_.end(),
               [](const auto& a, const auto& b) { return a->info().id.index < b->info().id.index; });
     publish(settings_);
+    // Subscribers of a closed shard end with its ChildShards now, not at their next heartbeat.
+    for (auto* sh : closing) sh->appended().notify();
     return {};  // the holds are released here: waiting appends see closed and re-route
 }
 

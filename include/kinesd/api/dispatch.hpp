@@ -3,6 +3,7 @@
 // body out. Transport-independent, so HTTP/1.1 and (later) HTTP/2 share it.
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ struct config;
 
 namespace kinesd::api {
 
+class subscription;
+
 // Everything a handler may use. Lives for one request; not shared between threads.
 struct context {
     const config& cfg;
@@ -26,6 +29,9 @@ struct context {
     // Set by http/ only when the per-request debug line is logged: handlers write the name of
     // the stream the request resolved to here (never a payload). nullptr: nobody wants it.
     std::string* log_stream = nullptr;
+    // A streaming response: SubscribeToShard leaves its validated subscription here (its body is
+    // then unused) and the transport pushes what it frames. Null for every other operation.
+    std::shared_ptr<subscription> streaming = nullptr;
 };
 
 using handler = std::string (*)(context&, const nlohmann::json& request);

@@ -82,7 +82,7 @@ std::string update_stream_mode(context&, const nlohmann::json&);
 }  // namespace resharding
 
 namespace subscribe {
-// Validates and leaves the subscription for take_new_subscription(); the body is unused.
+// Validates and leaves the subscription in context::streaming; the body is unused.
 std::string subscribe_to_shard(context&, const nlohmann::json&);
 }  // namespace subscribe
 

@@ -2,13 +2,17 @@
 // SubscribeToShard (enhanced fan-out): the validated subscription and the events it produces.
 // Transport-independent: the handler (subscribe.cpp) checks the request and leaves a
 // `subscription` in context::streaming; the transport then calls poll() whenever it may have
-// something to send (records appended, a heartbeat due) and writes what poll() framed.
+// something to send and writes what poll() framed. It learns when that is from set_waker()
+// (records appended, the shard closed) and next_deadline_in() (a heartbeat or the end due, a
+// throttled or oversized backlog to continue), never by polling on a timer.
 //
 // AWS behaviour kept here: the first message is an `initial-response` event ({}); then a
 // SubscribeToShardEvent whenever records arrive and at least every 5 s when there are none;
 // the subscription ends 5 minutes (of server time) after it began, or with a last event that
 // carries ChildShards (and no ContinuationSequenceNumber) when a closed shard's end is reached.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +22,7 @@
 
 namespace kinesd {
 class stream;
+class shard;
 }
 
 namespace kinesd::api {
@@ -34,13 +39,17 @@ constexpr std::size_t max_event_bytes = 2 << 20;
 // shard's shared GetRecords one: 2 MiB/s, one second's burst.
 constexpr double subscription_bytes_per_second = 2 << 20;
 
-// Not thread-safe: one transport drives one subscription (on its strand). It reads the shard's
-// log like GetRecords does (lock-free, never waits for a writer).
+// Not thread-safe: one transport drives one subscription (on its strand), except the waker,
+// which the shard calls from appending threads. It reads the shard's log like GetRecords does
+// (lock-free, never waits for a writer).
 class subscription {
 public:
-    subscription(std::shared_ptr<stream> s, std::uint32_t shard_index, uint128 after_seq,
+    subscription(std::shared_ptr<stream> s, std::shared_ptr<const shard> source, uint128 after_seq,
                  epoch_ms min_arrival_ms, uint128 continuation_floor, epoch_ms started_ms,
                  bool metered = false);
+    ~subscription();
+    subscription(const subscription&) = delete;
+    subscription& operator=(const subscription&) = delete;
 
     // Appends to `out` the framed messages due at `now` (the initial response on the first
     // call, then at most one SubscribeToShardEvent: records after the position, or a
@@ -49,14 +58,23 @@ public:
     // any) and further calls append nothing.
     bool poll(epoch_ms now, std::string& out);
 
-    // Milliseconds from `now` until poll() must be called even if no record arrives (the
-    // heartbeat or the end of the subscription), >= 0.
+    // Milliseconds from `now` until poll() must be called even if the waker is not called: 0
+    // when woken since the last poll() or when records are left to send (an event was full;
+    // with the throttle, when the budget has refilled), else the heartbeat or the end, >= 0.
     std::int64_t next_deadline_in(epoch_ms now) const;
+
+    // Registers `wake` with the shard: it is called (on an appending thread, so it must only
+    // post to the transport's executor) once after records are appended or the shard closes,
+    // and not again until the next poll(). Replaces an earlier waker; the destructor removes it
+    // and returns only once it is not running. Call it before the first poll() so nothing
+    // appended in between is missed.
+    void set_waker(std::function<void()> wake);
 
     bool ended() const { return ended_; }
 
 private:
     std::shared_ptr<stream> stream_;
+    std::shared_ptr<const shard> source_;
     std::uint32_t shard_index_;
     uint128 after_seq_;          // records with a greater sequence number are next
     epoch_ms min_arrival_ms_;    // AT_TIMESTAMP until the first record is sent
@@ -67,11 +85,10 @@ private:
     throttle::token_bucket bytes_out_;  // 2 MiB/s of record data
     bool initial_sent_ = false;
     bool ended_ = false;
+    bool backlog_ = false;  // the last poll() stopped at a limit, not at the end of the log
+    std::function<void()> wake_;
+    std::uint64_t waker_id_ = 0;            // registration with source_->appended(), 0: none
+    std::atomic<bool> wake_pending_{false};  // woken since the last poll()
 };
-
-// The subscription a SubscribeToShard handler just validated, taken by the caller of
-// api::dispatch on the same thread right after it returned (null for any other operation).
-// The handler table returns bodies only; this hands the one streaming result out beside it.
-std::shared_ptr<subscription> take_new_subscription();
 
 }  // namespace kinesd::api

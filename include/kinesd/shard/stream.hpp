@@ -18,6 +18,7 @@
 
 #include "kinesd/common/clock.hpp"
 #include "kinesd/metrics/shard_metrics.hpp"
+#include "kinesd/shard/append_signal.hpp"
 #include "kinesd/shard/hash_key.hpp"
 #include "kinesd/shard/shard_id.hpp"
 #include "kinesd/shard/resharding.hpp"
@@ -104,6 +105,10 @@ public:
     // appends; see storage::shard_log::sync). Any thread.
     std::error_code sync();
 
+    // Signalled after every successful append (once its records are readable) and when the
+    // shard is closed by resharding; SubscribeToShard waits on it. Thread-safe.
+    append_signal& appended() const { return appended_; }
+
 private:
     shard_info info_;
     std::mutex write_mu_;
@@ -113,6 +118,7 @@ private:
     mutable throttle::shard_throughput throughput_;
     bool closed_ = false;                      // guarded by write_mu_
     mutable metrics::shard_metrics metrics_;  // atomics: no lock needed
+    mutable append_signal appended_;
 };
 
 // An immutable snapshot of a stream's shards, swapped whole when resharding changes them.

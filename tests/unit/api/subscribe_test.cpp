@@ -78,10 +78,8 @@ protected:
         api::context ctx{cfg_, streams_, clock_, cfg_.account_id, cfg_.region, "test"};
         api::dispatch(ctx, "SubscribeToShard",
                       json{{"ConsumerARN", consumer_arn_}, {"ShardId", shard}, {"StartingPosition", position}}.dump());
-        auto sub = api::take_new_subscription();
-        EXPECT_TRUE(sub);
-        EXPECT_FALSE(api::take_new_subscription());  // taken once
-        return sub;
+        EXPECT_TRUE(ctx.streaming);
+        return std::move(ctx.streaming);
     }
 
     std::string error_of(json position, std::string shard = "shardId-000000000000") {
@@ -235,6 +233,69 @@ TEST_F(subscribe_test, errors_before_the_stream_starts) {
     // An unknown consumer.
     consumer_arn_ = stream_arn_ + "/consumer/nope:1";
     EXPECT_EQ(error_of({{"Type", "LATEST"}}).substr(0, 26), "ResourceNotFoundException:");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(subscribe_test, an_append_wakes_the_subscription_once_per_poll) {
+    auto sub = subscribe({{"Type", "LATEST"}});
+    int wakes = 0;
+    sub->set_waker([&] { ++wakes; });
+    EXPECT_TRUE(events(*sub).empty());
+    EXPECT_EQ(sub->next_deadline_in(clock_.now_ms()), 5000);  // nothing to do: the heartbeat
+    put("YQ==");
+    EXPECT_EQ(wakes, 1);
+    EXPECT_EQ(sub->next_deadline_in(clock_.now_ms()), 0);  // a wake during a write is not lost
+    put("Yg==");
+    EXPECT_EQ(wakes, 1);  // coalesced until the transport polls
+    auto ev = events(*sub);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0]["Records"].size(), 2u);
+    EXPECT_EQ(sub->next_deadline_in(clock_.now_ms()), 5000);
+    put("Yw==");
+    EXPECT_EQ(wakes, 2);
+    // Gone: appends no longer call into it (the waker would touch a dead frame otherwise).
+    sub.reset();
+    put("ZA==");
+    EXPECT_EQ(wakes, 2);
+}
+
+TEST_F(subscribe_test, closing_the_shard_wakes_the_subscription) {
+    auto sub = subscribe({{"Type", "LATEST"}});
+    int wakes = 0;
+    sub->set_waker([&] { ++wakes; });
+    EXPECT_TRUE(events(*sub).empty());
+    call("SplitShard", {{"StreamName", "s"},
+                        {"ShardToSplit", "shardId-000000000000"},
+                        {"NewStartingHashKey", "170141183460469231731687303715884105728"}});
+    EXPECT_EQ(wakes, 1);
+    bool more = true;
+    auto ev = events(*sub, &more);
+    EXPECT_FALSE(more);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0]["ChildShards"].size(), 2u);
+}
+
+TEST_F(subscribe_test, a_full_event_leaves_the_rest_due_at_once) {
+    // Three records of 768 KiB: an event holds at most 2 MiB, the third follows without waiting.
+    std::string b64;
+    for (int i = 0; i < (768 << 10) / 3; ++i) b64 += "eHh4";  // "xxx"
+    for (int i = 0; i < 3; ++i) {
+        put(b64);
+        clock_.advance(1000);  // within the shard's 1 MiB/s
+    }
+    clock_.advance(5000);  // the subscription's own 2 MiB/s budget is full
+    auto sub = subscribe({{"Type", "TRIM_HORIZON"}});
+    auto first = events(*sub);
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_EQ(first[0]["Records"].size(), 2u);
+    EXPECT_EQ(sub->next_deadline_in(clock_.now_ms()), 0);
+    auto second = events(*sub);
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0]["Records"].size(), 1u);
+    EXPECT_EQ(sub->next_deadline_in(clock_.now_ms()), 5000);
 }
 
 }  // namespace
