@@ -7,6 +7,14 @@
 // Memory: a request body is appended straight from the DATA frames into the stream's one
 // buffer (reserved from content-length) and refused past --max-request-bytes; a response body is
 // framed from the string the handler returned into a bounded send buffer, as flow control allows.
+//
+// Streaming responses (SubscribeToShard): the body is a deferred data provider. The stream's
+// subscription frames events into `pending` when woken (records appended: the shard's waker
+// posts to the strand) or when its timer is due (heartbeat, end); nghttp2 is then resumed and
+// sends them as DATA frames, flushed at once. Nothing more is polled until `pending` has gone
+// out, so a slow reader holds at most one event batch; one that reads nothing for read_timeout
+// is reset. The client resetting the stream or closing the connection, GOAWAY (server stop,
+// idle) and the subscription's own end finish it; the subscription is released then.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -20,6 +28,7 @@
 
 #include "connection.hpp"
 #include "kinesd/api/error.hpp"
+#include "kinesd/api/subscription.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/request_handler.hpp"
@@ -45,6 +54,13 @@ struct h2_stream {
     bool answered = false;   // a response is submitted (complete request, or refused early)
     response res;
     std::size_t sent = 0;  // bytes of res.body handed to nghttp2
+    // Streaming responses only (res.stream set while the subscription runs).
+    std::unique_ptr<asio::steady_timer> timer;  // next poll due, or a stalled reader
+    bool timer_armed = false;     // a wait is pending on `timer`
+    std::string pending;          // framed events not yet handed to nghttp2
+    std::size_t pending_sent = 0; // bytes of `pending` handed to nghttp2
+    bool stream_done = false;     // the subscription ended: EOF once `pending` is out
+    std::uint64_t batches = 0;    // times `pending` was filled (tells a stalled reader)
 };
 
 struct nghttp2_callbacks_deleter {
@@ -198,6 +214,7 @@ private:
     }
 
     static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* ud) {
+        // Releases a subscription too (its waker is unregistered before the erase returns).
         me(ud).streams_.erase(stream_id);
         me(ud).arm_timer();
         return 0;
@@ -210,6 +227,24 @@ private:
         std::memcpy(buf, s->res.body.data() + s->sent, n);
         s->sent += n;
         if (s->sent == s->res.body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        return static_cast<ssize_t>(n);
+    }
+
+    // The body of a streaming response: what the subscription framed, as it comes.
+    static ssize_t read_stream(nghttp2_session*, int32_t id, uint8_t* buf, size_t length,
+                               uint32_t* data_flags, nghttp2_data_source* source, void* ud) {
+        auto* s = static_cast<h2_stream*>(source->ptr);
+        const std::size_t n = std::min(length, s->pending.size() - s->pending_sent);
+        if (n == 0 && !s->stream_done) return NGHTTP2_ERR_DEFERRED;  // resumed by pump_stream
+        std::memcpy(buf, s->pending.data() + s->pending_sent, n);
+        s->pending_sent += n;
+        if (s->pending_sent == s->pending.size()) {
+            s->pending.clear();
+            s->pending_sent = 0;
+            if (s->stream_done) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+            else if (s->timer_armed) s->timer->cancel();  // the stall watch: its handler pumps
+            else me(ud).schedule_stream(id, *s);          // all out: the next poll when due
+        }
         return static_cast<ssize_t>(n);
     }
 
@@ -248,6 +283,7 @@ private:
     }
 
     void submit(std::int32_t id, h2_stream& s, response res) {
+        if (res.stream) return submit_stream(id, s, std::move(res));
         s.answered = true;
         s.res = std::move(res);
         s.sent = 0;
@@ -265,6 +301,113 @@ private:
         body.read_callback = &h2_session::read_body;
         if (nghttp2_submit_response(session_, id, nva.data(), n, &body) != 0)
             nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
+    }
+
+    // --- streaming responses ---------------------------------------------------------------
+
+    // Sends the head (no content-length: the body ends with the subscription) and starts the
+    // subscription: its waker posts to the strand, holding the session weakly (the subscription
+    // lives in the session, so a strong reference would be a cycle).
+    void submit_stream(std::int32_t id, h2_stream& s, response res) {
+        s.answered = true;
+        s.res = std::move(res);
+        s.timer = std::make_unique<asio::steady_timer>(stream_.get_executor());
+        std::array<nghttp2_nv, 4> nva{make_nv(":status", "200"),
+                                      make_nv("content-type", s.res.content_type),
+                                      make_nv("x-amzn-requestid", s.res.request_id),
+                                      make_nv("server", "kinesd")};
+        nghttp2_data_provider body;
+        body.source.ptr = &s;
+        body.read_callback = &h2_session::read_stream;
+        if (nghttp2_submit_response(session_, id, nva.data(), nva.size(), &body) != 0) {
+            s.res.stream.reset();
+            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
+            return;
+        }
+        s.res.stream->set_waker([weak = std::weak_ptr<h2_session>(self<h2_session>()),
+                                 ex = stream_.get_executor(), id] {
+            asio::post(ex, [weak, id] {
+                if (auto self = weak.lock()) self->wake_stream(id);
+            });
+        });
+        if (closing_) return end_stream(id, s);  // GOAWAY already sent: just the end
+        pump_stream(id);
+    }
+
+    // Records appended: poll now (if a poll is already due or events are still going out,
+    // that one or the next schedule_stream() sees the wake).
+    void wake_stream(std::int32_t id) {
+        h2_stream* s = find(id);
+        if (s && s->res.stream && s->timer_armed && s->pending.empty()) s->timer->cancel();
+    }
+
+    // Polls the subscription into `pending` and hands it to nghttp2, or waits until due.
+    void pump_stream(std::int32_t id) {
+        h2_stream* s = find(id);
+        if (!s || !s->res.stream || closed_) return;
+        if (!s->pending.empty()) return;  // still going out; read_stream schedules the next
+        const bool more = !core_->stopping() &&
+                          s->res.stream->poll(core_->state.time.now_ms(), s->pending);
+        if (!more) {
+            end_stream(id, *s);
+            return;
+        }
+        if (s->pending.empty()) return schedule_stream(id, *s);
+        ++s->batches;
+        nghttp2_session_resume_data(session_, id);
+        watch_stall(id, *s);
+        flush();
+    }
+
+    // Arms the stream's timer for the subscription's next deadline (0: woken meanwhile, or a
+    // backlog to continue). Only while nothing is pending, so one wait at most.
+    void schedule_stream(std::int32_t id, h2_stream& s) {
+        if (!s.res.stream || s.timer_armed) return;
+        s.timer_armed = true;
+        s.timer->expires_after(
+            std::chrono::milliseconds(s.res.stream->next_deadline_in(core_->state.time.now_ms())));
+        s.timer->async_wait([weak = std::weak_ptr<h2_session>(self<h2_session>()), id](beast::error_code) {
+            auto self = weak.lock();
+            if (!self) return;
+            h2_stream* st = self->find(id);
+            if (!st) return;  // closed meanwhile (the timer went with it)
+            st->timer_armed = false;
+            self->pump_stream(id);
+        });
+    }
+
+    // Events are pending: a reader that takes none of them for read_timeout is reset, so a
+    // stuck client cannot hold the subscription (and its memory) for good.
+    void watch_stall(std::int32_t id, h2_stream& s) {
+        if (s.timer_armed) return;
+        s.timer_armed = true;
+        s.timer->expires_after(read_timeout);
+        s.timer->async_wait([weak = std::weak_ptr<h2_session>(self<h2_session>()), id,
+                             mark = s.batches](beast::error_code) {
+            auto self = weak.lock();
+            if (!self) return;
+            h2_stream* st = self->find(id);
+            if (!st) return;
+            st->timer_armed = false;
+            if (st->pending.empty()) return self->pump_stream(id);  // drained: poll when due
+            if (st->pending_sent == 0 && st->batches == mark && !self->closed_) {
+                logger()->debug("HTTP/2 stream {}: reader stalled; resetting the subscription", id);
+                st->res.stream.reset();
+                nghttp2_submit_rst_stream(self->session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+                return self->flush();
+            }
+            self->watch_stall(id, *st);
+        });
+    }
+
+    // The subscription is over (its end, server stop, GOAWAY): releases it; the body ends
+    // (END_STREAM) once what is pending has gone out.
+    void end_stream(std::int32_t id, h2_stream& s) {
+        s.res.stream.reset();
+        s.stream_done = true;
+        if (s.timer) s.timer->cancel();
+        nghttp2_session_resume_data(session_, id);
+        flush();
     }
 
     // --- I/O --------------------------------------------------------------------------------
@@ -353,12 +496,15 @@ private:
     }
 
     // Graceful GOAWAY: streams already started are answered; new ones are refused.
+    // Subscriptions end at once (AWS ends them too; the client subscribes again elsewhere).
     void go_away() {
         if (closed_ || closing_ || !session_) return;
         closing_ = true;
         nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                               nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                               nullptr, 0);
+        for (auto& [id, st] : streams_)
+            if (st.res.stream) end_stream(id, st);
         arm_timer();
         flush();
     }
@@ -367,6 +513,10 @@ private:
         if (closed_) return;
         closed_ = true;
         timer_.cancel();
+        for (auto& [id, st] : streams_) {  // subscriptions end with the connection, not later
+            st.res.stream.reset();
+            if (st.timer) st.timer->cancel();
+        }
         close_stream(stream_);
     }
 
