@@ -25,6 +25,7 @@
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 #include "connection.hpp"
 #include "kinesd/api/error.hpp"
@@ -503,8 +504,12 @@ private:
         nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
                               nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
                               nullptr, 0);
+        // By id: ending one flushes, which may close (erase) streams.
+        std::vector<std::int32_t> subscribed;
         for (auto& [id, st] : streams_)
-            if (st.res.stream) end_stream(id, st);
+            if (st.res.stream) subscribed.push_back(id);
+        for (auto id : subscribed)
+            if (h2_stream* st = find(id)) end_stream(id, *st);
         arm_timer();
         flush();
     }
