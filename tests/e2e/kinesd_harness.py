@@ -44,8 +44,18 @@ ACCESS_KEY = "AKIDKINESDTEST"
 SECRET_KEY = "kinesd-test-secret"
 MAX_HASH_KEY = 2**128 - 1
 
-START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 10.0
+# Sanitizer builds run several times slower (scripts/test-sanitizers.sh sets this, e.g. to 4): every
+# time limit a test waits up to is multiplied by it, never a fixed sleep. 1 for normal builds.
+TIMEOUT_SCALE = float(os.environ.get("KINESD_TEST_TIMEOUT_SCALE") or 1.0)
+
+
+def scaled(seconds):
+    """A time limit of `seconds` on a normal build, stretched for a sanitizer build."""
+    return seconds * TIMEOUT_SCALE
+
+
+START_TIMEOUT_S = scaled(10.0)
+STOP_TIMEOUT_S = scaled(10.0)
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Flags every test server gets before its own (a later flag wins). Tests write and read as fast
