@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, whatever kinesd needs to build and test that is not there yet.
-# Usage: scripts/setup-deps.sh [build|test]   (test adds the end-to-end clients)
+# Usage: scripts/setup-deps.sh [build|test|sanitizers]   (test adds the end-to-end clients;
+#   sanitizers adds to test the ASan, LSan, UBSan and TSan runtimes, which g++ brings on Debian 12)
 set -euo pipefail
 mode=${1:-build}
 need=(g++ cmake make pkg-config libboost1.81-dev nlohmann-json3-dev libspdlog-dev libssl-dev libsimdjson-dev libnghttp2-dev)
-if [[ $mode == test ]]; then
+if [[ $mode == test || $mode == sanitizers ]]; then
     need+=(libgtest-dev python3 awscli)
+fi
+if [[ $mode == sanitizers ]]; then
+    need+=(libasan8 liblsan0 libubsan1 libtsan2)
+    mode=test
 fi
 missing=()
 for pkg in "${need[@]}"; do
