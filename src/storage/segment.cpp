@@ -12,6 +12,8 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 namespace kinesd::storage {
 
@@ -73,7 +75,9 @@ std::uint64_t index_step(std::uint64_t interval) {
 bool same_entries(std::span<const index_file::stored_entry> a,
                   std::span<const index_file::stored_entry> b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-        return x.entry == y.entry && x.record == y.record;
+        // An entry whose CRC fails is not the same even with the right values: left in the
+        // file, it would stop the stored index there at every open.
+        return x.entry == y.entry && x.record == y.record && x.checksum_ok == y.checksum_ok;
     });
 }
 
@@ -186,17 +190,150 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
     if ((ec = s->map(active ? std::max(params.capacity, file_size) : file_size))) return nullptr;
     const std::span<const std::byte> bytes(s->base_, static_cast<std::size_t>(file_size));
 
-    // 1. Load the stored index and keep its longest prefix that fits the segment.
     const std::uint64_t interval = s->index_interval_;
-    std::vector<std::byte> raw;
-    const std::size_t max_index_bytes = static_cast<std::size_t>(
-        index_file::header_bytes +
-        (file_size / frame_layout::overhead + 2) * index_file::entry_bytes);
-    const bool index_found = read_file_prefix(*s->io_, s->index_path_, max_index_bytes, raw);
-    const auto stored = index_found ? index_file::parse(raw) : std::nullopt;
-    raw = {};
+    // Whether the entry e describes the valid frame at its offset; len is that frame's length.
+    const auto matches = [&](const index_entry& e, std::size_t& len) {
+        record_view v;
+        return decode_frame(bytes.subspan(static_cast<std::size_t>(e.offset)), v, len) ==
+                   frame_status::ok &&
+               v.seq == e.seq && v.arrival_ms == e.arrival_ms;
+    };
 
+    // Scan state: the next frame to decode and what the frames before it were.
+    std::uint64_t off = 0, record = 0, next_index_at = 0;
+    seqno last_seq = params.floor_seq;
+    epoch_ms last_arrival = params.floor_arrival_ms;
+    frame_status stop = frame_status::end_of_data;
+    // Decodes frames from off on, up to the first that is not ok or out of order (stop says
+    // which). on_entry(e) is called for each frame that gets an index entry; if it returns false
+    // the scan stops before that frame and returns false.
+    const auto scan = [&](auto&& on_entry) {
+        for (;;) {
+            record_view v;
+            std::size_t used = 0;
+            stop = decode_frame(bytes.subspan(static_cast<std::size_t>(off)), v, used);
+            if (stop != frame_status::ok) return true;
+            if (v.seq <= last_seq || v.arrival_ms < last_arrival) {
+                stop = frame_status::malformed;  // out of order: not a frame this log wrote here
+                return true;
+            }
+            if (off >= next_index_at) {
+                if (!on_entry(index_file::stored_entry{{off, v.seq, v.arrival_ms}, record}))
+                    return false;
+                next_index_at = off + interval;
+            }
+            ++record;
+            last_seq = v.seq;
+            last_arrival = v.arrival_ms;
+            off += used;
+        }
+    };
+    const std::size_t max_index_entries =
+        static_cast<std::size_t>(file_size / frame_layout::overhead + 2);
+
+    // 0. The common case, in one pass over the index file: every stored entry is valid and in
+    //    order, the first and the last describe the frames at their offsets, and no frame after
+    //    the last entry needs a new one (so the file is exactly what recovery would derive).
+    //    Each entry is read, checked and pushed into the in-memory index once, through a small
+    //    buffer. Anything else falls back to the general path below, which redoes the work and
+    //    repairs the index.
+    const auto open_with_stored_index = [&]() -> bool {
+        const int fd = s->io_->open(s->index_path_.c_str(), O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        struct fd_closer {
+            file_io& io;
+            int fd;
+            ~fd_closer() { io.close(fd); }
+        } closer{*s->io_, fd};
+        struct stat ist {};
+        if (::fstat(fd, &ist) != 0 || ist.st_size < static_cast<off_t>(index_file::header_bytes))
+            return false;
+        const auto n = static_cast<std::size_t>(
+            (static_cast<std::uint64_t>(ist.st_size) - index_file::header_bytes) /
+            index_file::entry_bytes);
+        if (n == 0 || n > max_index_entries) return false;
+        const auto pread_all = [&](std::byte* buf, std::size_t len, std::uint64_t at) {
+            std::size_t done = 0;
+            while (done < len) {
+                const ssize_t r =
+                    s->io_->pread(fd, buf + done, len - done, static_cast<off_t>(at + done));
+                if (r < 0 && errno == EINTR) continue;
+                if (r <= 0) return false;
+                done += static_cast<std::size_t>(r);
+            }
+            return true;
+        };
+        // The header and the last entry first: the last entry's offset bounds how many entries
+        // the scan after it can add, which sizes the in-memory index exactly once.
+        std::byte head[index_file::header_bytes], tail[index_file::entry_bytes];
+        if (!pread_all(head, sizeof head, 0) || !index_file::header_ok(head) ||
+            !pread_all(tail, sizeof tail,
+                       index_file::header_bytes + (n - 1) * index_file::entry_bytes))
+            return false;
+        const auto last = index_file::decode_entry(tail);
+        if (!last.checksum_ok || last.entry.offset >= file_size) return false;
+        const std::uint64_t room = (active ? s->map_len_ : file_size) - last.entry.offset;
+        s->index_ = std::make_unique<segment_index>(
+            n + static_cast<std::size_t>(room / index_step(interval)) + 2);
+
+        constexpr std::size_t chunk_entries = 1024;  // 48 KiB, reused for the whole file
+        const auto buf =
+            std::make_unique_for_overwrite<std::byte[]>(chunk_entries * index_file::entry_bytes);
+        index_file::stored_entry prev;
+        std::size_t len = 0;
+        for (std::size_t i = 0; i < n;) {
+            const std::size_t k = std::min(chunk_entries, n - i);
+            if (!pread_all(buf.get(), k * index_file::entry_bytes,
+                           index_file::header_bytes + i * index_file::entry_bytes))
+                return false;
+            for (std::size_t j = 0; j < k; ++j, ++i) {
+                const auto e = index_file::decode_entry(buf.get() + j * index_file::entry_bytes);
+                if (!e.checksum_ok || e.entry.offset >= file_size) return false;
+                if (i == 0) {
+                    if (e.entry.offset != 0 || e.record != 0 || e.entry.seq <= params.floor_seq ||
+                        e.entry.arrival_ms < params.floor_arrival_ms || !matches(e.entry, len))
+                        return false;
+                } else if (e.entry.offset <= prev.entry.offset || e.entry.seq <= prev.entry.seq ||
+                           e.entry.arrival_ms < prev.entry.arrival_ms || e.record <= prev.record) {
+                    return false;
+                }
+                s->index_->push(e.entry);
+                prev = e;
+            }
+        }
+        if (!(prev.entry == last.entry && prev.record == last.record) || !matches(prev.entry, len))
+            return false;
+        off = prev.entry.offset + len;
+        record = prev.record + 1;
+        last_seq = prev.entry.seq;
+        last_arrival = prev.entry.arrival_ms;
+        next_index_at = prev.entry.offset + interval;
+        // Frames after the last entry that would need one: the index is short, let the
+        // general path rebuild it.
+        if (!scan([](const index_file::stored_entry&) { return false; })) return false;
+        s->index_file_bytes_ = index_file::header_bytes + n * index_file::entry_bytes;
+        return true;
+    };
+    const bool fast = !params.verify_all_frames && open_with_stored_index();
+    if (!fast) {
+        s->index_.reset();
+        off = record = next_index_at = 0;
+        last_seq = params.floor_seq;
+        last_arrival = params.floor_arrival_ms;
+        stop = frame_status::end_of_data;
+    }
+
+    // 1. General path: load the stored index and keep its longest prefix that fits the segment.
     std::vector<index_file::stored_entry> entries;
+    std::optional<std::vector<index_file::stored_entry>> stored;
+    bool index_found = true;
+    if (!fast) {
+        std::vector<std::byte> raw;
+        const std::size_t max_index_bytes =
+            index_file::header_bytes + max_index_entries * index_file::entry_bytes;
+        index_found = read_file_prefix(*s->io_, s->index_path_, max_index_bytes, raw);
+        if (index_found) stored = index_file::parse(raw);
+    }
     std::size_t last_kept_len = 0;
     if (stored && !params.verify_all_frames) {
         entries.reserve(stored->size());
@@ -217,47 +354,26 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
         // Entries in order with good checksums are the ones this log wrote; they still belong
         // to this segment's current content only if the first and the last describe the frames
         // at their offsets. (Checking those two, not all, keeps open from reading every page.)
-        const auto matches = [&](const index_file::stored_entry& e, std::size_t& len) {
-            record_view v;
-            return decode_frame(bytes.subspan(static_cast<std::size_t>(e.entry.offset)), v, len) ==
-                       frame_status::ok &&
-                   v.seq == e.entry.seq && v.arrival_ms == e.entry.arrival_ms;
-        };
-        if (!entries.empty() && !matches(entries.front(), last_kept_len)) entries.clear();
-        while (!entries.empty() && !matches(entries.back(), last_kept_len)) entries.pop_back();
+        if (!entries.empty() && !matches(entries.front().entry, last_kept_len)) entries.clear();
+        while (!entries.empty() && !matches(entries.back().entry, last_kept_len))
+            entries.pop_back();
     }
 
     // 2. Scan the frames after the last good entry (all of them when verifying everything or
     //    when no entry is good), extending the index, up to the first frame that is not ok.
-    std::uint64_t off = 0, record = 0, next_index_at = 0;
-    seqno last_seq = params.floor_seq;
-    epoch_ms last_arrival = params.floor_arrival_ms;
-    if (!entries.empty()) {
-        const auto& back = entries.back();
-        off = back.entry.offset + last_kept_len;
-        record = back.record + 1;
-        last_seq = back.entry.seq;
-        last_arrival = back.entry.arrival_ms;
-        next_index_at = back.entry.offset + interval;
-    }
-    frame_status stop = frame_status::end_of_data;
-    for (;;) {
-        record_view v;
-        std::size_t used = 0;
-        stop = decode_frame(bytes.subspan(static_cast<std::size_t>(off)), v, used);
-        if (stop != frame_status::ok) break;
-        if (v.seq <= last_seq || v.arrival_ms < last_arrival) {
-            stop = frame_status::malformed;  // out of order: not a frame this log wrote here
-            break;
+    if (!fast) {
+        if (!entries.empty()) {
+            const auto& back = entries.back();
+            off = back.entry.offset + last_kept_len;
+            record = back.record + 1;
+            last_seq = back.entry.seq;
+            last_arrival = back.entry.arrival_ms;
+            next_index_at = back.entry.offset + interval;
         }
-        if (off >= next_index_at) {
-            entries.push_back({{off, v.seq, v.arrival_ms}, record});
-            next_index_at = off + interval;
-        }
-        ++record;
-        last_seq = v.seq;
-        last_arrival = v.arrival_ms;
-        off += used;
+        scan([&](const index_file::stored_entry& e) {
+            entries.push_back(e);
+            return true;
+        });
     }
     const std::uint64_t valid = off;
     rec.valid_bytes = valid;
@@ -277,30 +393,38 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
     }
     s->committed_.store(valid, std::memory_order_relaxed);
 
-    // 4. The in-memory index, and the index file if it does not say exactly the same.
-    const std::size_t index_capacity =
-        entries.size() +
-        (active ? static_cast<std::size_t>((s->map_len_ - valid) / index_step(interval)) + 2 : 0);
-    s->index_ = std::make_unique<segment_index>(index_capacity);
-    for (const auto& e : entries) s->index_->push(e.entry);
-
-    if (!index_found) {
-        rec.index_problem = "missing";
-    } else if (!stored) {
-        rec.index_problem = "unreadable";
-    } else if (!same_entries(*stored, entries)) {
-        const bool prefix = stored->size() < entries.size() &&
-                            same_entries(*stored, std::span(entries).first(stored->size()));
-        rec.index_problem = prefix ? "short" : "stale";
-    }
-    rec.index_rebuilt = !rec.index_problem.empty();
-    if (rec.index_rebuilt) {
-        s->write_index_file(entries);
-    } else if (active) {
-        s->index_fd_ = s->io_->open(s->index_path_.c_str(), O_RDWR | O_CLOEXEC, 0);
-        s->index_file_bytes_ = index_file::header_bytes + entries.size() * index_file::entry_bytes;
+    // 4. The in-memory index, and the index file if it does not say exactly the same (the
+    //    fast path built the index and checked the file already).
+    if (fast) {
+        if (active) s->index_fd_ = s->io_->open(s->index_path_.c_str(), O_RDWR | O_CLOEXEC, 0);
     } else {
-        s->index_file_bytes_ = index_file::header_bytes + entries.size() * index_file::entry_bytes;
+        const std::size_t index_capacity =
+            entries.size() +
+            (active ? static_cast<std::size_t>((s->map_len_ - valid) / index_step(interval)) + 2
+                    : 0);
+        s->index_ = std::make_unique<segment_index>(index_capacity);
+        for (const auto& e : entries) s->index_->push(e.entry);
+
+        if (!index_found) {
+            rec.index_problem = "missing";
+        } else if (!stored) {
+            rec.index_problem = "unreadable";
+        } else if (!same_entries(*stored, entries)) {
+            const bool prefix = stored->size() < entries.size() &&
+                                same_entries(*stored, std::span(entries).first(stored->size()));
+            rec.index_problem = prefix ? "short" : "stale";
+        }
+        rec.index_rebuilt = !rec.index_problem.empty();
+        if (rec.index_rebuilt) {
+            s->write_index_file(entries);
+        } else if (active) {
+            s->index_fd_ = s->io_->open(s->index_path_.c_str(), O_RDWR | O_CLOEXEC, 0);
+            s->index_file_bytes_ =
+                index_file::header_bytes + entries.size() * index_file::entry_bytes;
+        } else {
+            s->index_file_bytes_ =
+                index_file::header_bytes + entries.size() * index_file::entry_bytes;
+        }
     }
 
     // 5. Writer state.

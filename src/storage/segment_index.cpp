@@ -55,22 +55,30 @@ void encode_entry(std::byte* out, const index_entry& e, std::uint64_t record) {
     le::store<std::uint32_t>(out + 44, 0);  // reserved
 }
 
+bool header_ok(std::span<const std::byte> in) {
+    return in.size() >= header_bytes && std::memcmp(in.data(), magic, sizeof magic) == 0 &&
+           le::load<std::uint32_t>(in.data() + 8) == version &&
+           le::load<std::uint32_t>(in.data() + 12) == entry_bytes;
+}
+
+stored_entry decode_entry(const std::byte* p) {
+    stored_entry out;
+    out.entry.offset = le::load<std::uint64_t>(p);
+    out.entry.seq = le::load_u128(p + 8);
+    out.entry.arrival_ms = le::load<std::int64_t>(p + 24);
+    out.record = le::load<std::uint64_t>(p + 32);
+    out.checksum_ok =
+        le::load<std::uint32_t>(p + 40) == crc32c(std::span<const std::byte>(p, checked_bytes));
+    return out;
+}
+
 std::optional<std::vector<stored_entry>> parse(std::span<const std::byte> file) {
-    if (file.size() < header_bytes || std::memcmp(file.data(), magic, sizeof magic) != 0 ||
-        le::load<std::uint32_t>(file.data() + 8) != version ||
-        le::load<std::uint32_t>(file.data() + 12) != entry_bytes)
-        return std::nullopt;
+    if (!header_ok(file)) return std::nullopt;
     const std::size_t n = (file.size() - header_bytes) / entry_bytes;
-    std::vector<stored_entry> out(n);
+    std::vector<stored_entry> out;
+    out.reserve(n);
     const std::byte* p = file.data() + header_bytes;
-    for (std::size_t i = 0; i < n; ++i, p += entry_bytes) {
-        out[i].entry.offset = le::load<std::uint64_t>(p);
-        out[i].entry.seq = le::load_u128(p + 8);
-        out[i].entry.arrival_ms = le::load<std::int64_t>(p + 24);
-        out[i].record = le::load<std::uint64_t>(p + 32);
-        out[i].checksum_ok =
-            le::load<std::uint32_t>(p + 40) == crc32c(std::span<const std::byte>(p, checked_bytes));
-    }
+    for (std::size_t i = 0; i < n; ++i, p += entry_bytes) out.push_back(decode_entry(p));
     return out;
 }
 

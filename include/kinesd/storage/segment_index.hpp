@@ -68,6 +68,12 @@ struct stored_entry {
 void encode_header(std::byte* out);                                             // header_bytes
 void encode_entry(std::byte* out, const index_entry& e, std::uint64_t record);  // entry_bytes
 
+// True when the first header_bytes of in are a valid header (magic, version, entry size).
+// Precondition: in.size() >= header_bytes.
+bool header_ok(std::span<const std::byte> in);
+// Decodes the entry_bytes at in, checksum_ok telling whether its CRC matched.
+stored_entry decode_entry(const std::byte* in);
+
 // Parses a whole file. nullopt when the header is missing or wrong; a partial trailing entry
 // is ignored. Entries are returned as stored, with checksum_ok telling whether their CRC
 // matched: validating them against the segment is the caller's job.

@@ -179,6 +179,60 @@ TEST(segment, reopen_sealed_and_active) {
     }
 }
 
+// The index file is read in chunks of 1024 entries at open: an index of several chunks is
+// taken as it is when intact, and a bad entry or a missing tail past the first chunk is
+// still found and the index rebuilt.
+TEST(segment, large_index_read_in_chunks_intact_damaged_and_short) {
+    temp_dir tmp;
+    std::error_code ec;
+    constexpr std::size_t records = 3000;  // interval 1: one entry per frame, about 3 chunks
+    {
+        auto s = segment::create(tmp.path(), 1, 1 << 22, 1, ec);
+        ASSERT_TRUE(s);
+        for (seqno first = 1; first <= records; first += 100)
+            ASSERT_FALSE(append_to(*s, first, 100, 1000 + static_cast<epoch_ms>(first)));
+    }
+    const fs::path idx = tmp.path() / index_file_name(1);
+    const auto reopen = [&](segment_mode mode, std::string_view problem) {
+        segment_open_params p;
+        p.mode = mode;
+        p.capacity = 1 << 22;
+        p.index_interval_bytes = 1;
+        segment_recovery rec;
+        auto s = segment::open(tmp.path(), 1, p, rec, ec);
+        ASSERT_TRUE(s) << ec.message();
+        EXPECT_EQ(rec.records, records);
+        EXPECT_EQ(rec.valid_bytes, rec.file_bytes);
+        EXPECT_EQ(rec.index_problem, problem);
+        EXPECT_EQ(rec.index_rebuilt, !problem.empty());
+        ASSERT_EQ(s->index().size(), records);
+        EXPECT_TRUE(s->index()[2500].seq == 2501);
+        EXPECT_EQ(s->index().seek(2500, 0), s->index()[2499].offset);
+        EXPECT_TRUE(s->last_seq() == records);
+        EXPECT_EQ(fs::file_size(idx), index_file::header_bytes + records * index_file::entry_bytes);
+    };
+    reopen(segment_mode::sealed, "");
+    reopen(segment_mode::active, "");
+
+    {  // a bad CRC in the third chunk
+        std::fstream f(idx, std::ios::in | std::ios::out | std::ios::binary);
+        const auto at = static_cast<std::streamoff>(index_file::header_bytes +
+                                                    2500 * index_file::entry_bytes + 40);
+        f.seekg(at);
+        char c = 0;
+        f.read(&c, 1);
+        c = static_cast<char>(c ^ 0x01);
+        f.seekp(at);
+        f.write(&c, 1);
+    }
+    reopen(segment_mode::sealed, "stale");
+    reopen(segment_mode::sealed, "");  // rewritten
+
+    fs::resize_file(idx, index_file::header_bytes + 2100 * index_file::entry_bytes);
+    reopen(segment_mode::active, "short");
+    reopen(segment_mode::active, "");
+}
+
 TEST(segment, verify_all_frames_gives_the_same_result) {
     temp_dir tmp;
     std::error_code ec;
