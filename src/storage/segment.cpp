@@ -274,7 +274,7 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
         if (!last.checksum_ok || last.entry.offset >= file_size) return false;
         const std::uint64_t room = (active ? s->map_len_ : file_size) - last.entry.offset;
         s->index_ = std::make_unique<segment_index>(
-            n + static_cast<std::size_t>(room / index_step(interval)) + 2);
+            n + static_cast<std::size_t>(room / index_step(interval)) + 2, n);
 
         constexpr std::size_t chunk_entries = 1024;  // 48 KiB, reused for the whole file
         const auto buf =
@@ -402,7 +402,7 @@ std::shared_ptr<segment> segment::open(const fs::path& dir, std::uint64_t ordina
             entries.size() +
             (active ? static_cast<std::size_t>((s->map_len_ - valid) / index_step(interval)) + 2
                     : 0);
-        s->index_ = std::make_unique<segment_index>(index_capacity);
+        s->index_ = std::make_unique<segment_index>(index_capacity, entries.size());
         for (const auto& e : entries) s->index_->push(e.entry);
 
         if (!index_found) {

@@ -1,26 +1,62 @@
 #include "kinesd/storage/segment_index.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <new>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C library headers lack it
+#endif
 
 #include "kinesd/storage/crc32c.hpp"
 #include "kinesd/storage/endian.hpp"
 
 namespace kinesd::storage {
 
-segment_index::segment_index(std::size_t capacity)
-    : entries_(std::make_unique<index_entry[]>(capacity)), capacity_(capacity) {}
+namespace {
+// Below this, the heap; above, a mapping of its own, so unused capacity costs no memory.
+constexpr std::size_t map_threshold_bytes = 64 * 1024;
+}  // namespace
+
+segment_index::segment_index(std::size_t capacity, std::size_t prefault) : capacity_(capacity) {
+    const std::size_t bytes = capacity * sizeof(index_entry);
+    if (bytes < map_threshold_bytes) {
+        entries_ = std::allocator<index_entry>{}.allocate(std::max<std::size_t>(capacity, 1));
+        return;
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    entries_ = static_cast<index_entry*>(p);
+    map_bytes_ = bytes;
+    // Recovery fills a sealed segment's whole index at once. One madvise faults its pages in
+    // together; page by page, each fault is a trap, which is what dominated startup with 1 GiB
+    // on a VM (docs/benchmarks.md). Best effort: before Linux 5.14 this fails with EINVAL and
+    // the pages fault in as they are written.
+    const std::size_t pre = std::min(prefault, capacity) * sizeof(index_entry);
+    if (pre > 0) (void)::madvise(p, pre, MADV_POPULATE_WRITE);
+}
+
+segment_index::~segment_index() {
+    // index_entry is trivially destructible: nothing to destroy, only storage to give back.
+    if (map_bytes_ > 0)
+        ::munmap(entries_, map_bytes_);
+    else
+        std::allocator<index_entry>{}.deallocate(entries_, std::max<std::size_t>(capacity_, 1));
+}
 
 bool segment_index::push(const index_entry& e) {
     const std::size_t n = size_.load(std::memory_order_relaxed);  // only the writer changes it
     if (n == capacity_) return false;
-    entries_[n] = e;
+    std::construct_at(entries_ + n, e);
     size_.store(n + 1, std::memory_order_release);
     return true;
 }
 
 std::uint64_t segment_index::seek(seqno after, epoch_ms min_arrival_ms) const {
-    const index_entry* begin = entries_.get();
+    const index_entry* begin = entries_;
     const index_entry* end = begin + size();
     // First entry with seq > after: the record we want is at or after the entry before it.
     const index_entry* by_seq = std::upper_bound(

@@ -25,9 +25,14 @@ struct index_entry {
 // Thread-safety: push() from one thread at a time; size(), operator[] and seek() from any thread.
 // An entry is written before the size that publishes it (release/acquire) and never changes.
 // Entries must be pushed in increasing offset, increasing seq, non-decreasing arrival order.
+// Storage: large arrays are their own anonymous mapping, of which only the pages holding
+// entries are ever touched (no RSS for the unused capacity of an active segment).
 class segment_index {
   public:
-    explicit segment_index(std::size_t capacity);
+    // prefault: how many entries the caller is about to push at once (recovery); their pages are
+    // faulted in with one call instead of one page fault each. Only a hint.
+    explicit segment_index(std::size_t capacity, std::size_t prefault = 0);
+    ~segment_index();
     segment_index(const segment_index&) = delete;
     segment_index& operator=(const segment_index&) = delete;
 
@@ -46,8 +51,9 @@ class segment_index {
     std::uint64_t seek(seqno after, epoch_ms min_arrival_ms) const;
 
   private:
-    std::unique_ptr<index_entry[]> entries_;
+    index_entry* entries_ = nullptr;  // capacity_ entries; each constructed when pushed
     std::size_t capacity_;
+    std::size_t map_bytes_ = 0;  // non-zero when entries_ is an anonymous mapping of that size
     std::atomic<std::size_t> size_{0};
 };
 

@@ -18,6 +18,25 @@ std::unique_ptr<segment_index> make_index(std::size_t n) {
     return index;
 }
 
+// Large capacities get a mapping of their own, partly prefaulted: same behaviour, and the
+// capacity still bounds push.
+TEST(segment_index, large_capacity_with_prefault) {
+    constexpr std::size_t capacity = 20000;  // well above the heap threshold
+    segment_index index(capacity, 15000);
+    EXPECT_EQ(index.capacity(), capacity);
+    for (std::size_t i = 0; i < capacity; ++i)
+        ASSERT_TRUE(index.push({i * 100, seqno{(i + 1) * 10}, static_cast<epoch_ms>(1000 + i)}));
+    EXPECT_FALSE(index.push({capacity * 100, seqno{(capacity + 1) * 10}, 1000 + capacity}));
+    EXPECT_EQ(index.size(), capacity);
+    EXPECT_EQ(index.seek(seqno{17000 * 10 + 5}, 0), 16999u * 100);
+    EXPECT_EQ(index.seek(0, 1000 + 19999), 19998u * 100);
+    EXPECT_TRUE(index[19999].seq == seqno{200000});
+
+    segment_index empty(0, 10);  // zero capacity: nothing to push, nothing to read
+    EXPECT_FALSE(empty.push({0, 1, 0}));
+    EXPECT_EQ(empty.seek(5, 0), 0u);
+}
+
 TEST(segment_index, seek_by_seq) {
     const auto owner = make_index(10);
     const segment_index& index = *owner;
