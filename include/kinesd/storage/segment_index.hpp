@@ -14,12 +14,16 @@
 
 namespace kinesd::storage {
 
-struct index_entry {
+// Packed to 32 bytes (the u128 would otherwise align the entry to 16 and pad it to 48): a log
+// holds one entry per index_interval_bytes, about 8 MiB of them per GiB of data, all built at
+// open. Members are read and compared by value only (never bound to a reference).
+struct __attribute__((packed, aligned(8))) index_entry {
     std::uint64_t offset = 0;  // where the frame starts in its segment file
     seqno seq = 0;
     epoch_ms arrival_ms = 0;
     friend bool operator==(const index_entry&, const index_entry&) = default;
 };
+static_assert(sizeof(index_entry) == 32 && alignof(index_entry) == 8);
 
 // In memory: a fixed-capacity array filled by one writer while any number of readers search it.
 // Thread-safety: push() from one thread at a time; size(), operator[] and seek() from any thread.
