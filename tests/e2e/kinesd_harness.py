@@ -63,6 +63,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 # only tests about throttling turn it on, with "--throttle", "on" in their own arguments.
 DEFAULT_SERVER_ARGS = ("--throttle", "off")
 
+# What a sanitizer build prints when it finds something (ASan, LSan, UBSan, TSan).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ",
+                     "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")
+
 
 def _isolate_from_user_aws_config():
     """Keeps ~/.aws and AWS_* variables of whoever runs the tests out of boto3 in this process."""
@@ -290,9 +294,35 @@ class KinesdServer:
         self.stop()
         return self.start(port=self.port)
 
+    def sanitizer_reports(self):
+        """Sanitizer reports (ASan, LSan, UBSan, TSan) in the stderr of every start of this
+        server, as {log file name: text}. A sanitizer build writes them to stderr whatever its
+        log_path (UBSan in an ASan build does), and a server stopped at the end of a test has no
+        exit status anyone checks: close() looks here instead."""
+        reports = {}
+        for name in sorted(os.listdir(self.base_dir)) if os.path.isdir(self.base_dir) else ():
+            if not name.startswith("stderr."):
+                continue
+            with open(os.path.join(self.base_dir, name), "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            if any(marker in text for marker in SANITIZER_MARKERS):
+                reports[name] = text
+        return reports
+
     def close(self):
         try:
             self.stop()
+            reports = self.sanitizer_reports()
+            if reports:
+                report_dir = os.environ.get("KINESD_SANITIZER_REPORT_DIR")
+                if report_dir:  # scripts/test-sanitizers.sh fails the run on any file there
+                    os.makedirs(report_dir, exist_ok=True)
+                    for name, text in reports.items():
+                        path = os.path.join(report_dir, f"e2e-server.{os.getpid()}.{id(self)}.{name}")
+                        with open(path, "w") as f:
+                            f.write(text)
+                excerpt = "\n".join(text[-4000:] for text in reports.values())
+                raise AssertionError(f"sanitizer report from kinesd:\n{excerpt}")
         finally:
             shutil.rmtree(self.base_dir, ignore_errors=True)
             _live_servers.discard(self)
