@@ -125,33 +125,6 @@ shard& route(const shard_table& table, uint128 hash, const stream& s) {
     return *target;
 }
 
-// ,"ChildShards":[...] of a closed shard: each shard whose parent or adjacent parent it is.
-void append_child_shards(std::string& out, const shard_table& table, std::uint32_t parent) {
-    out += R"(,"ChildShards":[)";
-    bool first = true;
-    for (const auto& c : table.infos) {
-        const bool child = (c.parent && c.parent->index == parent) ||
-                           (c.adjacent_parent && c.adjacent_parent->index == parent);
-        if (!child) continue;
-        if (!first) out.push_back(',');
-        first = false;
-        out += R"({"ShardId":")";
-        out += c.id.str();
-        out += R"(","ParentShards":[")";
-        out += c.parent->str();
-        if (c.adjacent_parent) {
-            out += R"(",")";
-            out += c.adjacent_parent->str();
-        }
-        out += R"("],"HashKeyRange":{"StartingHashKey":")";
-        out += to_decimal(c.range.start);
-        out += R"(","EndingHashKey":")";
-        out += to_decimal(c.range.end);
-        out += R"("}})";
-    }
-    out += ']';
-}
-
 }  // namespace
 
 std::string put_record(context& ctx, const json& req) { return put_record_typed(ctx, put_record_from_json(req)); }

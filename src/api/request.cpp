@@ -185,4 +185,30 @@ bool shard_listed(const shard_info& info, epoch_ms trim_horizon_ms) {
     return !closed || *closed >= trim_horizon_ms;
 }
 
+void append_child_shards(std::string& out, const shard_table& table, std::uint32_t parent) {
+    out += R"(,"ChildShards":[)";
+    bool first = true;
+    for (const auto& c : table.infos) {
+        const bool child = (c.parent && c.parent->index == parent) ||
+                           (c.adjacent_parent && c.adjacent_parent->index == parent);
+        if (!child) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        out += R"({"ShardId":")";
+        out += c.id.str();
+        out += R"(","ParentShards":[")";
+        out += c.parent->str();
+        if (c.adjacent_parent) {
+            out += R"(",")";
+            out += c.adjacent_parent->str();
+        }
+        out += R"("],"HashKeyRange":{"StartingHashKey":")";
+        out += to_decimal(c.range.start);
+        out += R"(","EndingHashKey":")";
+        out += to_decimal(c.range.end);
+        out += R"("}})";
+    }
+    out += ']';
+}
+
 }  // namespace kinesd::api

@@ -47,6 +47,10 @@ json epoch_seconds(epoch_ms ms);
 // Appends `s` as a JSON string literal (quoted, escaped). `s` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends ,"ChildShards":[...] of the closed shard `parent`: every shard of `table` whose parent
+// or adjacent parent it is (GetRecords and SubscribeToShard at a closed shard's end).
+void append_child_shards(std::string& out, const shard_table& table, std::uint32_t parent);
+
 // The Shard structure of DescribeStream and ListShards.
 json shard_json(const shard_info& info);
 
