@@ -2,16 +2,15 @@
 // The thread behind --fsync interval: calls `tick` (which syncs every log) every `interval` of
 // real time, and once more when stopped. Time here is the steady clock, not the server's
 // adjustable clock: the interval bounds how much acknowledged data a power loss can take, which
-// is about the real disk, not simulated time.
+// is about the real disk, not simulated time. A periodic_task with a final tick.
 //
 // Thread-safety: construct, stop and destroy from one thread; tick runs on the syncer thread
-// and must be safe to call concurrently with appends (shard_log::sync is).
-#include <algorithm>
+// (the last one on the stopping thread) and must be safe to call concurrently with appends
+// (shard_log::sync is).
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <thread>
+
+#include "kinesd/common/periodic_task.hpp"
 
 namespace kinesd::storage {
 
@@ -22,18 +21,13 @@ class periodic_syncer {
     periodic_syncer(const periodic_syncer&) = delete;
     periodic_syncer& operator=(const periodic_syncer&) = delete;
 
-    // Wakes the thread for a last tick and joins it. Idempotent.
+    // Joins the thread, then ticks once more. Idempotent.
     void stop();
 
   private:
-    void run();
-
-    const std::chrono::milliseconds interval_;
     const std::function<void()> tick_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
-    std::thread thread_;
+    periodic_task task_;
+    bool stopped_ = false;
 };
 
 }  // namespace kinesd::storage
