@@ -371,7 +371,7 @@ read_result segment_log::read(const read_request& req, const record_visitor& vis
         while (off < bytes.size()) {
             record_view v;
             std::size_t used = 0;
-            const frame_status st = decode_frame(bytes.subspan(off), v, used);
+            const frame_status st = decode_frame(bytes.subspan(off), v, used, req.check_crc);
             ++stats.frames_decoded;
             if (st != frame_status::ok) {
                 // Committed bytes that do not decode: the file changed under us. Serve nothing

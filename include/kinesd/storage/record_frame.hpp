@@ -62,7 +62,11 @@ const char* to_string(frame_status s);
 
 // Decodes the frame at the start of `in`. On ok, `out` views into `in` and `used` is the frame
 // length; on any other status `out` and `used` are unspecified. Never reads outside `in`.
-frame_status decode_frame(std::span<const std::byte> in, record_view& out, std::size_t& used);
+// With check_crc false the checksum is not computed (nor checksum_mismatch returned): only the
+// lengths are checked, so the frame's header and data may be garbage; for passes that need only
+// the sizes and never serve what they read.
+frame_status decode_frame(std::span<const std::byte> in, record_view& out, std::size_t& used,
+                          bool check_crc = true);
 
 // Reads the frame length of the frame at `p` without validating it (the caller has checked
 // that at least 4 bytes are there).

@@ -135,6 +135,10 @@ struct read_request {
     std::size_t max_records = 10000; // stop after this many
     std::size_t max_bytes = 10 << 20;// stop before the sum of data sizes would exceed this
                                      // (the first record is always visited if it exists)
+    // false: frames are not CRC-checked, so the visitor may see corrupt keys and data (never to
+    // be served; for sizing an answer before a checked read that serves it). A frame that fails
+    // only its CRC is visited, not quarantined; the checked read that follows finds it.
+    bool check_crc = true;
 };
 
 using record_visitor = std::function<void(const record_view&)>;

@@ -155,6 +155,23 @@ TEST(record_frame, flipping_any_byte_is_detected) {
     }
 }
 
+// Without the CRC check a flipped data byte decodes (the sizing pass of GetRecords); the
+// lengths are still checked.
+TEST(record_frame, decoding_without_the_crc_check_only_checks_lengths) {
+    std::vector<std::byte> buf;
+    encode_frame(buf, sample(false));
+    buf[buf.size() - 1] ^= std::byte{0x40};  // the last data byte
+    record_view out;
+    std::size_t used = 0;
+    EXPECT_EQ(decode_frame(buf, out, used), frame_status::checksum_mismatch);
+    ASSERT_EQ(decode_frame(buf, out, used, false), frame_status::ok);
+    EXPECT_EQ(used, buf.size());
+    EXPECT_EQ(out.data.size(), sample(false).data.size());
+    EXPECT_NE(as_string(out.data), as_string(sample(false).data));
+    std::vector<std::byte> short_frame(buf.begin(), buf.end() - 1);
+    EXPECT_EQ(decode_frame(short_frame, out, used, false), frame_status::torn_tail);
+}
+
 TEST(record_frame, checksum_mismatch_and_malformed) {
     std::vector<std::byte> buf;
     encode_frame(buf, sample(false));

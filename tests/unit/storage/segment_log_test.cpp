@@ -444,6 +444,36 @@ TEST_F(segment_log_test, corruption_between_index_entries_is_caught_by_reads_or_
     EXPECT_EQ(read_all(*log).size(), rep.records);
 }
 
+TEST_F(segment_log_test, a_read_without_crc_checks_passes_over_a_bad_checksum) {
+    {
+        auto log = open();
+        fill(*log, 300);
+    }
+    const auto segs = files_with(dir(), ".seg");
+    const auto entries = stored_index(files_with(dir(), ".idx")[1]);
+    ASSERT_GE(entries.size(), 3u);
+    // The last data byte of the frame right after entry 1 (not checked by the quick open).
+    const std::uint64_t frame_len =
+        frame_size(key_of(entries[1].entry.seq).size(), 0, data_of(entries[1].entry.seq).size());
+    flip_byte(segs[1], entries[1].entry.offset + 2 * frame_len - 1);
+    const seqno bad = entries[1].entry.seq + 1;
+
+    recovery_report rep;
+    auto log = open(&rep);
+    ASSERT_EQ(rep.quarantined_segments, 0u);
+    // Unchecked (how GetRecords sizes its answer): every record, the bad one with its damage.
+    const auto unchecked = read_all(*log, {.check_crc = false});
+    ASSERT_EQ(unchecked.size(), 300u);
+    EXPECT_NE(unchecked[bad - 1].data, data_of(bad));
+    EXPECT_EQ(unchecked[bad - 2].data, data_of(bad - 1));
+    // The checked read that follows still refuses it and quarantines the segment's rest.
+    const auto checked = read_all(*log);
+    EXPECT_LT(checked.size(), 300u);
+    for (const auto& r : checked) EXPECT_EQ(r.data, data_of(r.seq)) << static_cast<std::uint64_t>(r.seq);
+    EXPECT_TRUE(checked[bad - 2].seq == bad - 1);
+    EXPECT_FALSE(checked[bad - 1].seq == bad);
+}
+
 TEST_F(segment_log_test, corruption_inside_the_active_segment_makes_appends_roll) {
     {
         auto log = open();
