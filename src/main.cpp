@@ -2,6 +2,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -21,8 +22,25 @@
 #include "kinesd/shard/stream_registry.hpp"
 #include "kinesd/storage/periodic_syncer.hpp"
 
+namespace {
+
+// GetRecords answers are up to ~30 MiB strings (10 MiB of data in base64 plus keys and names),
+// allocated per call. glibc's defaults gave each one fresh pages: above its mmap threshold a
+// string is mapped and unmapped per call, below it the arena's top is trimmed back after each
+// free; either way every page of the next answer faulted again (perf: 16,000 faults and half of
+// the server's CPU time per 100,000 records drained). Serving such strings from the arenas and
+// keeping up to 64 MiB free at an arena's top lets the next answer reuse warm pages. Bounded:
+// at most one 64 MiB top per arena, whatever the data size.
+void keep_large_answers_warm() {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace kinesd;
+    keep_large_answers_warm();
     parsed_command_line cmd;
     try {
         cmd = load_config(argc, argv, [](const char* name) { return std::getenv(name); });
