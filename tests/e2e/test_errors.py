@@ -407,6 +407,75 @@ def send_huge_content_length(server):
         return int(data.split(b" ", 2)[1])
 
 
+def read_http_response(sock):
+    """One HTTP/1.x answer read off `sock`: (status line, headers lowercased, body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before the headers: {data!r}")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers["content-length"])
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("connection closed inside the body")
+        rest += chunk
+    return lines[0], headers, rest[:length]
+
+
+def raw_request(version, target, body, extra=b""):
+    return (b"POST / HTTP/" + version + b"\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202." + target +
+            b"\r\n" + extra + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+class WireFormat(ErrorCase):
+    """The status line and headers of answers as HTTP/1.x clients read them."""
+
+    def test_keep_alive_answers_reuse_the_connection(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            for _ in range(3):
+                s.sendall(raw_request(b"1.1", b"ListStreams", b"{}"))
+                status, headers, body = read_http_response(s)
+                self.assertEqual(status, "HTTP/1.1 200 OK")
+                self.assertEqual(headers["content-type"], "application/x-amz-json-1.1")
+                self.assertEqual(headers["server"], "kinesd")
+                self.assertRegex(headers["x-amzn-requestid"], r"^[0-9a-f-]{36}$")
+                self.assertNotIn("connection", headers)  # keep-alive is HTTP/1.1's default
+                self.assertIn(self.name, json.loads(body)["StreamNames"])
+            # HTTP/1.0 asking for keep-alive is told so, and the connection stays open.
+            s.sendall(raw_request(b"1.0", b"ListStreams", b"{}", b"Connection: keep-alive\r\n"))
+            status, headers, _ = read_http_response(s)
+            self.assertEqual(status, "HTTP/1.0 200 OK")
+            self.assertEqual(headers["connection"], "keep-alive")
+            s.sendall(raw_request(b"1.1", b"ListStreams", b"{}"))
+            self.assertEqual(read_http_response(s)[0], "HTTP/1.1 200 OK")
+
+    def test_an_error_answer_names_its_type_and_close_is_honoured(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(raw_request(b"1.1", b"NoSuchOperation", b"{}", b"Connection: close\r\n"))
+            status, headers, body = read_http_response(s)
+            self.assertEqual(status, "HTTP/1.1 400 Bad Request")
+            self.assertEqual(headers["x-amzn-errortype"], "UnknownOperationException")
+            self.assertEqual(headers["connection"], "close")
+            self.assertEqual(json.loads(body)["__type"], "UnknownOperationException")
+            self.assertEqual(s.recv(1), b"")  # closed after the answer
+        # HTTP/1.0 without keep-alive: closed after the answer as well.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(raw_request(b"1.0", b"ListStreams", b"{}"))
+            status, headers, _ = read_http_response(s)
+            self.assertEqual(status, "HTTP/1.0 200 OK")
+            self.assertNotIn("connection", headers)
+            self.assertEqual(s.recv(1), b"")
+
+
 class Robustness(ErrorCase):
     def test_oversized_body_is_refused(self):
         status = send_oversized_body(self.server, 64 * ONE_MIB)
