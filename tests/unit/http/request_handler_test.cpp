@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
+#include <set>
 
 #include "kinesd/api/error.hpp"
 #include "kinesd/config/config.hpp"
@@ -56,6 +60,20 @@ TEST_F(request_handler_test, an_operation_is_dispatched_and_answered_as_json) {
     EXPECT_EQ(res.request_id.size(), 36u);
     res = post("ListStreams", "{}");
     EXPECT_EQ(json::parse(res.body)["StreamNames"], json::array({"s"}));
+}
+
+TEST(request_id, is_a_version_4_uuid_and_differs_each_time) {
+    const std::regex uuid_v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    std::set<std::string> seen;
+    std::array<int, 16> digit_counts{};  // of the fully random last group
+    for (int i = 0; i < 2000; ++i) {
+        const auto id = new_request_id();
+        ASSERT_TRUE(std::regex_match(id, uuid_v4)) << id;
+        seen.insert(id);
+        for (char c : id.substr(24)) ++digit_counts[static_cast<std::size_t>(std::isdigit(c) ? c - '0' : c - 'a' + 10)];
+    }
+    EXPECT_EQ(seen.size(), 2000u);
+    for (int n : digit_counts) EXPECT_GT(n, 1000);  // 24,000 digits: ~1,500 of each
 }
 
 TEST_F(request_handler_test, the_region_comes_from_the_sigv4_scope) {
