@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
             server.stop([&io] { io.stop(); });
         });
 
-        unsigned threads = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+        const unsigned threads = worker_threads(cfg, std::thread::hardware_concurrency());
         std::vector<std::thread> pool;
         for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
         io.run();

@@ -63,7 +63,7 @@ std::vector<option_spec> make_table() {
                     "invalid value '{}' for log-level: expected trace, debug, info, warn, error or off", v));
             c.log_level = v;
         });
-    add("threads", "N", "HTTP worker threads (0: one per core)", std::to_string(d.threads),
+    add("threads", "N", "HTTP worker threads (0: one per core; at least 32 with --fsync always)", std::to_string(d.threads),
         [](config& c, const std::string& v) { c.threads = parse_int<unsigned>("threads", v, 0, 256); });
     add("shard-limit", "N", "open shards allowed per account and region", std::to_string(d.shard_limit),
         [](config& c, const std::string& v) {
@@ -259,6 +259,13 @@ std::string help_text() {
     out += fmt::format("  {:<28}{}\n", "--help", "show this help and exit");
     out += fmt::format("  {:<28}{}\n", "--version", "show the version and exit");
     return out;
+}
+
+unsigned worker_threads(const config& cfg, unsigned cores) {
+    if (cfg.threads) return cfg.threads;
+    const unsigned per_core = std::max(1u, cores);
+    constexpr unsigned fsync_waiters = 32;
+    return cfg.fsync == "always" ? std::max(per_core, fsync_waiters) : per_core;
 }
 
 }  // namespace kinesd

@@ -105,6 +105,19 @@ std::string read_source_file(const char* relative) {
 }
 }  // namespace
 
+TEST(config, worker_threads_default_to_cores_and_to_32_fsync_waiters_with_fsync_always) {
+    config cfg;
+    EXPECT_EQ(worker_threads(cfg, 2), 2u);
+    EXPECT_EQ(worker_threads(cfg, 0), 1u);  // unknown core count
+    cfg.fsync = "always";
+    EXPECT_EQ(worker_threads(cfg, 2), 32u);
+    EXPECT_EQ(worker_threads(cfg, 64), 64u);
+    cfg.threads = 3;  // an explicit --threads wins
+    EXPECT_EQ(worker_threads(cfg, 2), 3u);
+    cfg.fsync = "interval";
+    EXPECT_EQ(worker_threads(cfg, 2), 3u);
+}
+
 // The documented configuration cannot drift from the code: every option appears in
 // config/kinesd.json with its default and in the README's table, and the file loads.
 TEST(config, every_option_is_documented_with_its_default) {
