@@ -84,13 +84,4 @@ std::vector<stream_spec> parse_stream_specs(std::string_view text) {
     return out;
 }
 
-std::string format_stream_specs(const std::vector<stream_spec>& specs) {
-    std::string out;
-    for (const auto& s : specs) {
-        if (!out.empty()) out += ',';
-        out += fmt::format("{}:{}:{}", s.name, s.shards, s.on_demand ? "ON_DEMAND" : "PROVISIONED");
-    }
-    return out;
-}
-
 }  // namespace kinesd

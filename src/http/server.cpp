@@ -207,8 +207,6 @@ void server::start() {
     if (impl_->tls_) impl_->tls_->accept();
 }
 
-void server::stop() { stop(nullptr); }
-
 void server::stop(std::function<void()> drained) {
     impl_->main_->close();
     if (impl_->tls_) impl_->tls_->close();
@@ -224,10 +222,5 @@ void server::stop(std::function<void()> drained) {
 }
 
 tcp::endpoint server::local_endpoint() const { return impl_->main_->acceptor_.local_endpoint(); }
-
-std::optional<tcp::endpoint> server::tls_endpoint() const {
-    if (!impl_->tls_) return std::nullopt;
-    return impl_->tls_->acceptor_.local_endpoint();
-}
 
 }  // namespace kinesd::http

@@ -22,7 +22,4 @@ struct stream_spec {
 // An empty or all-blank text is an empty list. A name given twice is an error.
 std::vector<stream_spec> parse_stream_specs(std::string_view text);
 
-// The text form of a list (round-trips through parse_stream_specs).
-std::string format_stream_specs(const std::vector<stream_spec>& specs);
-
 }  // namespace kinesd

@@ -20,9 +20,6 @@ enum class wire_protocol {
 // `first` is everything read from the connection so far (may be empty: need_more).
 wire_protocol detect_protocol(std::string_view first);
 
-// The bytes detect_protocol() may need before it can decide.
-inline constexpr std::size_t detect_bytes_max = http2_preface.size();
-
 // ALPN: the protocol the server picks from the client's list (wire format: length-prefixed
 // names), preferring h2 over http/1.1. Empty when the lists share nothing.
 std::string_view select_alpn(std::string_view client_protocols);

@@ -11,7 +11,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 
 #include "kinesd/common/clock.hpp"
 
@@ -39,14 +38,11 @@ public:
     ~server();
 
     void start();  // begins accepting
-    void stop();   // stops accepting; open connections finish their current request
     // Stops accepting and drains: requests in flight are answered, HTTP/2 connections get
     // GOAWAY, idle connections close. `drained` runs once (on an I/O thread) when every
     // connection is closed, or after a bounded wait (5 s) at the latest. Any thread.
     void stop(std::function<void()> drained);
     boost::asio::ip::tcp::endpoint local_endpoint() const;
-    // The TLS-only listener's endpoint (--tls-port), if there is one.
-    std::optional<boost::asio::ip::tcp::endpoint> tls_endpoint() const;
 
 private:
     struct impl;
