@@ -18,11 +18,8 @@ constexpr std::int64_t max_latency_ms = 60'000;
 // Error types a fault of `operation` may inject: those the API model lists for it, plus the
 // service-wide InternalFailure (500) and ServiceUnavailable (503).
 std::set<std::string> injectable_errors(const std::string& operation) {
-    static const json model = json::parse(embedded_model_text());
     std::set<std::string> out{"InternalFailure", "ServiceUnavailable"};
-    const auto& op = model.at("operations").at(operation);
-    if (auto errors = op.find("errors"); errors != op.end())
-        for (const auto& e : *errors) out.insert(e.at("shape").get<std::string>());
+    for (const auto& e : api_model::instance().errors_of(operation)) out.insert(e);
     return out;
 }
 

@@ -690,6 +690,7 @@ struct api_model::impl {
     std::deque<shape> shapes;  // stable addresses: shapes point at each other
     std::map<std::string, const shape*, std::less<>> by_name;
     std::map<std::string, const shape*, std::less<>> operations;  // input shape, or null
+    std::map<std::string, std::vector<std::string>, std::less<>> operation_errors;  // model order
 };
 
 api_model::api_model(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -833,6 +834,9 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
                 bad_model("operation " + it.key() + " input is not a structure");
         }
         model->operations.emplace(it.key(), input);
+        auto& errors = model->operation_errors[it.key()];
+        if (it->contains("errors") && (*it)["errors"].is_array())
+            for (const auto& e : (*it)["errors"]) errors.push_back(lookup(e, "operation " + it.key())->name);
     }
     for (const auto& [name, sh] : by_name) model->by_name.emplace(name, sh);
     return std::unique_ptr<api_model>(new api_model(std::move(model)));
@@ -840,6 +844,10 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
 
 bool api_model::has_operation(std::string_view operation) const {
     return impl_->operations.find(operation) != impl_->operations.end();
+}
+
+const std::vector<std::string>& api_model::errors_of(std::string_view operation) const {
+    return impl_->operation_errors.find(operation)->second;
 }
 
 std::vector<std::string> api_model::operation_names() const {

@@ -27,6 +27,8 @@ public:
 
     bool has_operation(std::string_view operation) const;
     std::vector<std::string> operation_names() const;  // sorted
+    // The error shapes the model lists for an operation. Requires has_operation(operation).
+    const std::vector<std::string>& errors_of(std::string_view operation) const;
 
     // Checks `request` (the decoded body) against the operation's input shape, as AWS does:
     //  - a body member of the wrong JSON type -> api_error SerializationException;

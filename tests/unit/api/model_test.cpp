@@ -59,6 +59,22 @@ TEST(api_model, lists_every_operation_sorted) {
     EXPECT_FALSE(model().has_operation(""));
 }
 
+TEST(api_model, lists_each_operations_errors_in_model_order) {
+    const auto& errors = model().errors_of("PutRecord");
+    EXPECT_EQ(errors.front(), "ResourceNotFoundException");
+    for (const char* e : {"InvalidArgumentException", "ProvisionedThroughputExceededException",
+                          "KMSThrottlingException", "AccessDeniedException"})
+        EXPECT_NE(std::find(errors.begin(), errors.end(), e), errors.end()) << e;
+    auto small = api_model::from_text(
+        R"({"operations": {"X": {"errors": [{"shape": "E"}]}, "Y": {}},
+            "shapes": {"E": {"type": "structure", "members": {}}}})");
+    EXPECT_EQ(small->errors_of("X"), std::vector<std::string>{"E"});
+    EXPECT_TRUE(small->errors_of("Y").empty());
+    EXPECT_THROW(api_model::from_text(R"({"operations": {"X": {"errors": [{"shape": "Missing"}]}},
+                                          "shapes": {}})"),
+                 std::invalid_argument);
+}
+
 TEST(api_model, rejects_a_broken_model) {
     EXPECT_THROW(api_model::from_text("not json"), std::invalid_argument);
     EXPECT_THROW(api_model::from_text(R"({"operations": {}})"), std::invalid_argument);
