@@ -26,10 +26,11 @@ using request_t = bhttp::request<bhttp::string_body>;
 
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
-// The status line and headers of a complete (non-streaming) answer, written by hand: Beast's
-// serializer cost ~20,000 instructions per PutRecord answer (callgrind, whole process), more
-// than the PutRecord itself. Headers as Beast wrote them: Content-Length always; Connection
-// only where it differs from the version's default.
+// The status line and headers of an answer, written by hand: Beast's serializer cost ~20,000
+// instructions per PutRecord answer (callgrind, whole process), more than the PutRecord itself.
+// A complete answer has a Content-Length, and Connection only where it differs from the
+// version's default. A streaming one (r.stream) is chunked on HTTP/1.1, runs to the end of the
+// connection on HTTP/1.0, and closes the connection after it in both.
 std::string response_head(const response& r, unsigned version, bool keep_alive) {
     const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
     std::string head;
@@ -46,10 +47,15 @@ std::string response_head(const response& r, unsigned version, bool keep_alive) 
         head += "\r\nx-amzn-ErrorType: ";
         head += r.error_type;
     }
-    head += "\r\nContent-Length: ";
-    head += std::to_string(r.body.size());
-    if (version == 10 && keep_alive) head += "\r\nConnection: keep-alive";
-    if (version != 10 && !keep_alive) head += "\r\nConnection: close";
+    if (r.stream) {
+        if (version != 10) head += "\r\nTransfer-Encoding: chunked";
+        head += "\r\nConnection: close";
+    } else {
+        head += "\r\nContent-Length: ";
+        head += std::to_string(r.body.size());
+        if (version == 10 && keep_alive) head += "\r\nConnection: keep-alive";
+        if (version != 10 && !keep_alive) head += "\r\nConnection: close";
+    }
     head += "\r\n\r\n";
     return head;
 }
@@ -133,7 +139,8 @@ private:
     void on_read(beast::error_code ec) {
         if (ec == bhttp::error::body_limit) {
             // Refused before the body is read; the connection cannot be reused after that.
-            return write(error_response(body_too_large(core_->state.cfg.max_request_bytes)), 11, false);
+            const auto limit = core_->state.cfg.max_request_bytes;
+            return write(error_response(body_too_large(limit)), 11, false);
         }
         if (ec) return close_stream(stream_);  // timeout, reset, malformed HTTP: nothing to answer
         request_t req = parser_->release();
@@ -144,7 +151,8 @@ private:
                           sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
         response answer = handle_request(core_->state, head, req.body());
         if (answer.stream) return start_streaming(std::move(answer), req.version());
-        write(std::move(answer), req.version(), req.keep_alive() && !stopping_ && !core_->stopping());
+        const bool keep_alive = req.keep_alive() && !stopping_ && !core_->stopping();
+        write(std::move(answer), req.version(), keep_alive);
     }
 
     // The upgrade to h2c (RFC 7540 section 3.2) when the request asks for it properly.
@@ -207,13 +215,9 @@ private:
     // so that read never competes with the next request's.
 
     void start_streaming(response r, unsigned version) {
+        out_ = response_head(r, version, false);
         sub_ = std::move(r.stream);
-        chunked_ = version == 11;
-        out_ = fmt::format(
-            "HTTP/1.{} 200 OK\r\nServer: kinesd\r\nx-amzn-RequestId: {}\r\nContent-Type: {}\r\n"
-            "{}Connection: close\r\n\r\n",
-            version == 11 ? 1 : 0, r.request_id, r.content_type,
-            chunked_ ? "Transfer-Encoding: chunked\r\n" : "");
+        chunked_ = version != 10;
         // Weak: the subscription (owned by this session) holds the waker.
         sub_->set_waker([weak = std::weak_ptr<http1_session>(self<http1_session>()),
                          ex = stream_.get_executor()] {
