@@ -123,6 +123,32 @@ class segment_log_test : public ::testing::Test {
         return log;
     }
 
+    // 300 records written by a log that is then closed; where to damage its second (sealed)
+    // segment between two index entries, which the quick open does not check.
+    struct unindexed_frame {
+        fs::path segment;
+        std::vector<index_file::stored_entry> entries;  // the segment's stored index
+        std::uint64_t offset = 0;  // of the frame right after entries[1], not indexed itself
+        std::uint64_t length = 0;  // of that frame
+        seqno seq = 0;             // its record's
+    };
+    unindexed_frame fill_300_and_find_an_unindexed_frame() {
+        {
+            auto log = open();
+            fill(*log, 300);
+        }
+        unindexed_frame f;
+        f.segment = files_with(dir(), ".seg")[1];
+        f.entries = stored_index(files_with(dir(), ".idx")[1]);
+        EXPECT_GE(f.entries.size(), 3u);
+        const seqno after = f.entries[1].entry.seq;
+        f.offset = f.entries[1].entry.offset +
+                   frame_size(key_of(after).size(), 0, data_of(after).size());
+        f.seq = after + 1;
+        f.length = frame_size(key_of(f.seq).size(), 0, data_of(f.seq).size());
+        return f;
+    }
+
     temp_dir tmp_;
     segment_log_options options_{.segment_bytes = 4096, .index_interval_bytes = 256};
 };
@@ -408,20 +434,11 @@ TEST_F(segment_log_test, a_corrupt_sealed_segment_quarantines_its_rest) {
 }
 
 TEST_F(segment_log_test, corruption_between_index_entries_is_caught_by_reads_or_full_verify) {
-    {
-        auto log = open();
-        fill(*log, 300);
-    }
-    const auto segs = files_with(dir(), ".seg");
-    const auto entries = stored_index(files_with(dir(), ".idx")[1]);
-    ASSERT_GE(entries.size(), 3u);
-    // The frame right after entry 1: not indexed, so the quick open does not check it.
-    const std::uint64_t frame_len =
-        frame_size(key_of(entries[1].entry.seq).size(), 0, data_of(entries[1].entry.seq).size());
-    const std::uint64_t victim_offset = entries[1].entry.offset + frame_len;
-    const seqno bad = entries[1].entry.seq + 1;
-    ASSERT_LT(victim_offset, entries[2].entry.offset);
-    flip_byte(segs[1], victim_offset + 42);
+    const auto victim = fill_300_and_find_an_unindexed_frame();
+    const auto& entries = victim.entries;
+    const seqno bad = victim.seq;
+    ASSERT_LT(victim.offset, entries[2].entry.offset);
+    flip_byte(victim.segment, victim.offset + 42);
     const seqno seg3_first = stored_index(files_with(dir(), ".idx")[2])[0].entry.seq;
 
     {
@@ -445,18 +462,9 @@ TEST_F(segment_log_test, corruption_between_index_entries_is_caught_by_reads_or_
 }
 
 TEST_F(segment_log_test, a_read_without_crc_checks_passes_over_a_bad_checksum) {
-    {
-        auto log = open();
-        fill(*log, 300);
-    }
-    const auto segs = files_with(dir(), ".seg");
-    const auto entries = stored_index(files_with(dir(), ".idx")[1]);
-    ASSERT_GE(entries.size(), 3u);
-    // The last data byte of the frame right after entry 1 (not checked by the quick open).
-    const std::uint64_t frame_len =
-        frame_size(key_of(entries[1].entry.seq).size(), 0, data_of(entries[1].entry.seq).size());
-    flip_byte(segs[1], entries[1].entry.offset + 2 * frame_len - 1);
-    const seqno bad = entries[1].entry.seq + 1;
+    const auto victim = fill_300_and_find_an_unindexed_frame();
+    flip_byte(victim.segment, victim.offset + victim.length - 1);  // its last data byte
+    const seqno bad = victim.seq;
 
     recovery_report rep;
     auto log = open(&rep);
@@ -469,7 +477,8 @@ TEST_F(segment_log_test, a_read_without_crc_checks_passes_over_a_bad_checksum) {
     // The checked read that follows still refuses it and quarantines the segment's rest.
     const auto checked = read_all(*log);
     EXPECT_LT(checked.size(), 300u);
-    for (const auto& r : checked) EXPECT_EQ(r.data, data_of(r.seq)) << static_cast<std::uint64_t>(r.seq);
+    for (const auto& r : checked)
+        EXPECT_EQ(r.data, data_of(r.seq)) << static_cast<std::uint64_t>(r.seq);
     EXPECT_TRUE(checked[bad - 2].seq == bad - 1);
     EXPECT_FALSE(checked[bad - 1].seq == bad);
 }
