@@ -1,9 +1,14 @@
 // The record handlers driven directly with a manual clock: behaviour that depends on time.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "kinesd/api/dispatch.hpp"
 #include "kinesd/api/error.hpp"
+#include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 #include "support/api_test.hpp"
@@ -118,6 +123,32 @@ TEST_F(records_test, fast_and_generic_paths_write_and_read_the_same) {
     EXPECT_EQ(a["Records"][1]["Data"], "Yg==");
     EXPECT_EQ(a["Records"][2]["Data"], "Yw==");
     EXPECT_EQ(a["Records"][0]["SequenceNumber"], fast["SequenceNumber"]);
+}
+
+// GetRecords sizes its answer with a read that skips CRC checks; what it serves must still be
+// checked: a record whose bytes changed on disk is not returned, nor anything after it in its
+// segment, and the records before it are.
+TEST_F(records_test, a_record_damaged_on_disk_is_not_served) {
+    const std::string payloads[] = {"first-record-payload", "second-record-payload",
+                                    "third-record-payload"};
+    for (const auto& p : payloads)
+        call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", base64::encode(p)}});
+    std::filesystem::path segment;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path()))
+        if (e.path().extension() == ".seg") segment = e.path();
+    ASSERT_FALSE(segment.empty());
+    {
+        std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(f)),
+                                std::istreambuf_iterator<char>());
+        const auto at = bytes.find(payloads[1]);
+        ASSERT_NE(at, std::string::npos);
+        f.seekp(static_cast<std::streamoff>(at + payloads[1].size() - 1));
+        f.put('X');  // same length, different byte: only the CRC can tell
+    }
+    const auto records = call("GetRecords", {{"ShardIterator", iterator()}})["Records"];
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0]["Data"], base64::encode(payloads[0]));
 }
 
 // The fast path leaves base64 validity to the decode; whatever the handler finds first, a body
