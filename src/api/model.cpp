@@ -836,7 +836,8 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
         model->operations.emplace(it.key(), input);
         auto& errors = model->operation_errors[it.key()];
         if (it->contains("errors") && (*it)["errors"].is_array())
-            for (const auto& e : (*it)["errors"]) errors.push_back(lookup(e, "operation " + it.key())->name);
+            for (const auto& e : (*it)["errors"])
+                errors.push_back(lookup(e, "operation " + it.key())->name);
     }
     for (const auto& [name, sh] : by_name) model->by_name.emplace(name, sh);
     return std::unique_ptr<api_model>(new api_model(std::move(model)));

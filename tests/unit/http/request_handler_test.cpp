@@ -70,7 +70,8 @@ TEST(request_id, is_a_version_4_uuid_and_differs_each_time) {
         const auto id = new_request_id();
         ASSERT_TRUE(std::regex_match(id, uuid_v4)) << id;
         seen.insert(id);
-        for (char c : id.substr(24)) ++digit_counts[static_cast<std::size_t>(std::isdigit(c) ? c - '0' : c - 'a' + 10)];
+        for (char c : id.substr(24))
+            ++digit_counts[static_cast<std::size_t>(std::isdigit(c) ? c - '0' : c - 'a' + 10)];
     }
     EXPECT_EQ(seen.size(), 2000u);
     for (int n : digit_counts) EXPECT_GT(n, 1000);  // 24,000 digits: ~1,500 of each
