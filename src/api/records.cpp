@@ -245,7 +245,7 @@ std::string put_records_typed(context& ctx, const put_records_input& in) {
         if (routes[i].refusal != entry_refusal::none) continue;
         group_bytes[it->second] += add_to_batch(batches[it->second], key, routes[i].has_ehk, routes[i].ehk, data);
     }
-    wait_injected_latency(injected_latency_ms);
+    delay_answer(ctx, injected_latency_ms);
 
     thread_local std::vector<uint128> seqs;
     thread_local std::vector<std::size_t> seq_start;  // first index in seqs of each group

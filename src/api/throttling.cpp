@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <thread>
 
 #include "kinesd/api/faults.hpp"
 #include "kinesd/api/request.hpp"
@@ -84,8 +83,8 @@ api_error read_throttled(const stream& s, const shard& source) {
             fmt::format("Rate exceeded for Shard - {}/{}/{}", s.account, s.name, source.info().id.str())};
 }
 
-void wait_injected_latency(std::int64_t ms) {
-    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+void delay_answer(context& ctx, std::int64_t ms) {
+    if (ms > 0 && ctx.answer_delay_ms) *ctx.answer_delay_ms = std::max(*ctx.answer_delay_ms, ms);
 }
 
 void admit_put_record(context& ctx, const stream& s, const shard& target, std::size_t bytes,
@@ -93,7 +92,7 @@ void admit_put_record(context& ctx, const stream& s, const shard& target, std::s
     auto& meter = target.throughput();
     if (faults().active()) {
         auto fault = faults().draw("PutRecord", s.name);
-        wait_injected_latency(fault.latency_ms);
+        delay_answer(ctx, fault.latency_ms);
         if (fault.error_type == "ProvisionedThroughputExceededException") {
             meter.write_throttled.fetch_add(1, std::memory_order_relaxed);
             throw api_error(fault.error_type, write_throttled_message(s, target));
@@ -138,7 +137,7 @@ void admit_get_records(context& ctx, const stream& s, const shard& source, epoch
     auto& meter = source.throughput();
     if (faults().active()) {
         auto fault = faults().draw("GetRecords", s.name);
-        wait_injected_latency(fault.latency_ms);
+        delay_answer(ctx, fault.latency_ms);
         if (fault.error_type == "ProvisionedThroughputExceededException") {
             meter.read_throttled.fetch_add(1, std::memory_order_relaxed);
             throw read_throttled(s, source);
@@ -191,7 +190,7 @@ void check_request_limits(context& ctx, std::string_view operation, const nlohma
     const std::string stream = requested_stream_name(req);
     if (inject) {
         auto fault = faults().draw(operation, stream);
-        wait_injected_latency(fault.latency_ms);
+        delay_answer(ctx, fault.latency_ms);
         if (!fault.error_type.empty()) throw injected_error(fault.error_type, stream, ctx.account);
     }
     if (ctx.cfg.control_plane_limits) {

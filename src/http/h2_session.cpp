@@ -270,7 +270,13 @@ private:
             job.reset();  // the request body is no longer needed
             auto ex = self->stream_.get_executor();
             asio::post(ex, [self = std::move(self), id, res = std::move(res)]() mutable {
-                self->on_answered(id, std::move(res));
+                if (res.delay_ms <= 0) return self->on_answered(id, std::move(res));
+                // Injected latency: the timer holds the answer, no thread.
+                auto delay = std::make_shared<asio::steady_timer>(
+                    self->stream_.get_executor(), std::chrono::milliseconds(res.delay_ms));
+                delay->async_wait([self, id, res = std::move(res), delay](beast::error_code) mutable {
+                    self->on_answered(id, std::move(res));
+                });
             });
         });
     }

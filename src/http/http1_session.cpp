@@ -150,9 +150,21 @@ private:
         request_head head{sv(req.method_string()), sv(req.target()), sv(req["X-Amz-Target"]),
                           sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
         response answer = handle_request(core_->state, head, req.body());
-        if (answer.stream) return start_streaming(std::move(answer), req.version());
-        const bool keep_alive = req.keep_alive() && !stopping_ && !core_->stopping();
-        write(std::move(answer), req.version(), keep_alive);
+        const unsigned version = req.version();
+        const bool keep_alive = req.keep_alive();
+        if (answer.delay_ms > 0) {  // injected latency: the timer holds the answer, no thread
+            timer_.expires_after(std::chrono::milliseconds(answer.delay_ms));
+            return timer_.async_wait([self = self<http1_session>(), answer = std::move(answer), version,
+                                      keep_alive](beast::error_code) mutable {
+                self->deliver(std::move(answer), version, keep_alive);
+            });
+        }
+        deliver(std::move(answer), version, keep_alive);
+    }
+
+    void deliver(response answer, unsigned version, bool keep_alive_asked) {
+        if (answer.stream) return start_streaming(std::move(answer), version);
+        write(std::move(answer), version, keep_alive_asked && !stopping_ && !core_->stopping());
     }
 
     // The upgrade to h2c (RFC 7540 section 3.2) when the request asks for it properly.

@@ -125,6 +125,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
                          region.empty() ? std::string_view(state.cfg.region) : region,
                          res.request_id};
         ctx.log_stream = observed.stream_slot();
+        ctx.answer_delay_ms = &res.delay_ms;
         res.body = api::dispatch(ctx, *operation, body);
         res.status = 200;
         res.content_type = json_content_type;

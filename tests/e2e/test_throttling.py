@@ -320,6 +320,41 @@ class FaultInjection(ThrottlingCase):
         self.assertGreaterEqual(time.monotonic() - start, 0.3)
 
 
+class InjectedLatencyHoldsNoThread(KinesdTestCase):
+    """An injected latency delays its own answer only: with one I/O thread, another client is
+    answered while a delayed put is still waiting."""
+
+    server_args = ("--admin", "on", "--threads", "1")
+
+    def test_other_requests_are_answered_during_an_injected_latency(self):
+        import threading
+
+        admin = AdminClient(self.server)
+        stream = self.create_stream(1)
+        admin.request("POST", "/_kinesd/faults", {"operation": "PutRecord", "latencyMs": 4000, "rate": 1})
+        self.addCleanup(admin.request, "DELETE", "/_kinesd/faults")
+        answers = {}
+
+        def delayed_put():
+            answers["put"] = self.server.client(max_attempts=1).put_record(
+                StreamName=stream, PartitionKey="k", Data=b"late")
+
+        put = threading.Thread(target=delayed_put, daemon=True)
+        put.start()
+        # The put has reached the server (and drawn the fault) once the fault counts a draw;
+        # the admin answers come from the same single thread as the put.
+        deadline = time.monotonic() + 30
+        while admin.request("GET", "/_kinesd/faults")[1]["faults"][0]["draws"] == 0:
+            self.assertTrue(put.is_alive(), answers)
+            self.assertLess(time.monotonic(), deadline, "the put never reached the server")
+            time.sleep(0.01)
+        self.assertEqual(self.kinesis.describe_stream_summary(StreamName=stream)[
+            "StreamDescriptionSummary"]["StreamStatus"], "ACTIVE")
+        self.assertTrue(put.is_alive(), "the delayed put was answered before the other request")
+        put.join(30)
+        self.assertEqual(answers["put"]["ShardId"], "shardId-000000000000")
+
+
 class FaultsNeedTheAdminApi(KinesdTestCase):
     def test_fault_paths_are_not_served_without_admin_on(self):
         status, _ = AdminClient(self.server).request("GET", "/_kinesd/faults")

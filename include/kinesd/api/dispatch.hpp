@@ -29,6 +29,9 @@ struct context {
     // Set by http/ only when the per-request debug line is logged: handlers write the name of
     // the stream the request resolved to here (never a payload). nullptr: nobody wants it.
     std::string* log_stream = nullptr;
+    // Where injected latency goes (delay_answer, throttling.hpp): the transport holds the answer
+    // back that many milliseconds. nullptr: none is applied.
+    std::int64_t* answer_delay_ms = nullptr;
     // A streaming response: SubscribeToShard leaves its validated subscription here (its body is
     // then unused) and the transport pushes what it frames. Null for every other operation.
     std::shared_ptr<subscription> streaming = nullptr;

@@ -55,8 +55,9 @@ void admit_get_records(context& ctx, const stream& s, const shard& source, epoch
 // Charges what an admitted GetRecords call returned (the budget may go negative).
 void charge_get_records(context& ctx, const shard& source, std::size_t bytes, epoch_ms now);
 
-// Sleeps for injected latency (a worker thread waits: this is a test control).
-void wait_injected_latency(std::int64_t ms);
+// Injected latency: the transport holds the answer back at least `ms` (the longest of the
+// request's fired faults counts). No thread waits meanwhile.
+void delay_answer(context& ctx, std::int64_t ms);
 
 // AWS's per-operation rate limits, from the API reference: e.g. CreateStream 5/s per account,
 // DescribeStream 10/s per account, ListShards 1000/s per stream, GetShardIterator 5/s per open

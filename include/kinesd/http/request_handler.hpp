@@ -37,6 +37,9 @@ struct response {
     // `body` is empty and the transport sends what stream->poll() frames, message by message,
     // until it returns false, the client goes away or the server stops.
     std::shared_ptr<api::subscription> stream;
+    // Injected latency (fault injection): the transport sends the answer this much later, on a
+    // timer (no thread waits). Set on error answers too.
+    std::int64_t delay_ms = 0;
 };
 
 // Answers one request: the health and admin paths, else a Kinesis operation through
