@@ -104,9 +104,14 @@ int main(int argc, char** argv) {
         http::server_state server_state{cfg, streams, clock};
         // After everything the connections use: handlers still pending when the bounded drain
         // gives up are destroyed with the io_context, and may touch server_state and streams.
-        boost::asio::io_context io;
+        // A put waiting for its fsync (--fsync always) blocks its thread: such puts share one
+        // context so that they hold up no other connection; otherwise a context per thread.
+        const auto layout = options.segments.fsync == storage::fsync_policy::always
+                                ? http::io_pool::layout::shared
+                                : http::io_pool::layout::per_thread;
+        http::io_pool io_threads(worker_threads(cfg, std::thread::hardware_concurrency()), layout);
         auto address = boost::asio::ip::make_address(cfg.host);
-        http::server server(io, {address, cfg.port}, server_state);
+        http::server server(io_threads, {address, cfg.port}, server_state);
         server.start();
         server_state.ready = true;
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -117,7 +122,7 @@ int main(int argc, char** argv) {
                   KINESD_VERSION, endpoint.address().to_string(), endpoint.port(),
                   cfg.data_dir.string(), streams.stream_count(), ms);
 
-        boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+        boost::asio::signal_set signals(io_threads.main(), SIGINT, SIGTERM);
         signals.async_wait([&](const boost::system::error_code& ec, int signo) {
             if (ec) return;
             log->info("received signal {}, shutting down", signo);
@@ -126,14 +131,10 @@ int main(int argc, char** argv) {
                 if (!ec2) std::_Exit(1);
             });
             // Requests in flight are answered first (bounded wait), then the threads return.
-            server.stop([&io] { io.stop(); });
+            server.stop([&io_threads] { io_threads.stop(); });
         });
 
-        const unsigned threads = worker_threads(cfg, std::thread::hardware_concurrency());
-        std::vector<std::thread> pool;
-        for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
-        io.run();
-        for (auto& t : pool) t.join();
+        io_threads.run();
         // The io_context no longer runs handlers: give SIGINT/SIGTERM back their default
         // action, so that a second signal during the final fsync still exits at once.
         boost::system::error_code ignored;

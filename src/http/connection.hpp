@@ -40,14 +40,14 @@ class connection_base;
 // What every connection of one server shares: the state, the TLS context, the set of live
 // connections (for --max-connections and for draining on stop). Thread-safe.
 struct server_core {
-    server_core(server_state& st, std::shared_ptr<asio::ssl::context> tls_ctx, asio::any_io_executor pool_ex)
-        : state(st), tls(std::move(tls_ctx)), pool(std::move(pool_ex)) {}
+    server_core(server_state& st, std::shared_ptr<asio::ssl::context> tls_ctx, io_pool& io_threads)
+        : state(st), tls(std::move(tls_ctx)), ios(io_threads) {}
 
     server_state& state;
     std::shared_ptr<asio::ssl::context> tls;  // null when TLS is off
-    // The thread pool's executor (no strand): HTTP/2 runs each request's handler here, so the
+    // The I/O threads: HTTP/2 runs each request's handler on ios.next() (no strand), so the
     // streams of one connection are answered in parallel.
-    asio::any_io_executor pool;
+    io_pool& ios;
 
     std::chrono::milliseconds idle_timeout() const;
 

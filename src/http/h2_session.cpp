@@ -264,7 +264,7 @@ private:
         s.answered = true;
         arm_timer();  // no read timeout while the handler runs
         auto job = std::make_shared<h2_stream>(std::move(s));
-        asio::post(core_->pool, [self = self<h2_session>(), job, id]() mutable {
+        asio::post(core_->ios.next(), [self = self<h2_session>(), job, id]() mutable {
             request_head head{job->method, job->path, job->amz_target, job->content_type, job->authorization};
             response res = handle_request(self->core_->state, head, job->body);
             job.reset();  // the request body is no longer needed

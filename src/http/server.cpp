@@ -63,9 +63,9 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const config& cfg) {
 
 // One listening socket; each accepted connection starts in the sniffer.
 struct listener : std::enable_shared_from_this<listener> {
-    listener(asio::io_context& io, const tcp::endpoint& endpoint, std::shared_ptr<detail::server_core> core,
+    listener(io_pool& ios, const tcp::endpoint& endpoint, std::shared_ptr<detail::server_core> core,
              detail::listener_mode mode)
-        : io_(io), acceptor_(asio::make_strand(io)), core_(std::move(core)), mode_(mode) {
+        : ios_(ios), acceptor_(asio::make_strand(ios.main())), core_(std::move(core)), mode_(mode) {
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(asio::socket_base::reuse_address(true));
         acceptor_.bind(endpoint);
@@ -73,10 +73,11 @@ struct listener : std::enable_shared_from_this<listener> {
     }
 
     void accept() {
-        acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
-                                                                                   tcp::socket socket) {
-            self->on_accept(ec, std::move(socket));
-        });
+        // The connection lives on the pool's next context for its lifetime.
+        acceptor_.async_accept(ios_.connection_executor(),
+                               [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                                   self->on_accept(ec, std::move(socket));
+                               });
     }
 
     void on_accept(beast::error_code ec, tcp::socket socket) {
@@ -103,7 +104,7 @@ struct listener : std::enable_shared_from_this<listener> {
         });
     }
 
-    asio::io_context& io_;
+    io_pool& ios_;
     tcp::acceptor acceptor_;
     std::shared_ptr<detail::server_core> core_;
     detail::listener_mode mode_;
@@ -175,30 +176,28 @@ bool server_core::force_drained() {
 // --- server -------------------------------------------------------------------------------------
 
 struct server::impl {
-    impl(asio::io_context& io, const tcp::endpoint& endpoint, server_state& st)
-        : io_(io), drain_timer_(io) {
+    impl(io_pool& ios, const tcp::endpoint& endpoint, server_state& st) : drain_timer_(ios.main()) {
         const config& cfg = st.cfg;
         std::shared_ptr<asio::ssl::context> tls;
         if (cfg.tls || cfg.tls_port != 0) tls = make_tls_context(cfg);
-        core_ = std::make_shared<detail::server_core>(st, std::move(tls), io.get_executor());
-        main_ = std::make_shared<listener>(io, endpoint, core_,
+        core_ = std::make_shared<detail::server_core>(st, std::move(tls), ios);
+        main_ = std::make_shared<listener>(ios, endpoint, core_,
                                            cfg.tls ? detail::listener_mode::plain_or_tls
                                                    : detail::listener_mode::plain);
         if (cfg.tls_port != 0) {
-            tls_ = std::make_shared<listener>(io, tcp::endpoint(endpoint.address(), cfg.tls_port), core_,
+            tls_ = std::make_shared<listener>(ios, tcp::endpoint(endpoint.address(), cfg.tls_port), core_,
                                               detail::listener_mode::tls_only);
             logger()->info("TLS-only port {}", tls_->acceptor_.local_endpoint().port());
         }
     }
 
-    asio::io_context& io_;
     asio::steady_timer drain_timer_;
     std::shared_ptr<detail::server_core> core_;
     std::shared_ptr<listener> main_, tls_;
 };
 
-server::server(asio::io_context& io, const tcp::endpoint& endpoint, server_state& state)
-    : impl_(std::make_shared<impl>(io, endpoint, state)) {}
+server::server(io_pool& ios, const tcp::endpoint& endpoint, server_state& state)
+    : impl_(std::make_shared<impl>(ios, endpoint, state)) {}
 
 server::~server() = default;
 

@@ -1,11 +1,10 @@
 #pragma once
-// The front end: listeners and their connections on an Asio thread pool. One port serves
+// The front end: listeners and their connections on the I/O threads (io_pool.hpp). One port serves
 // HTTP/1.1 and HTTP/2 (h2c by prior knowledge or Upgrade) and, with --tls on, TLS with ALPN h2
 // and http/1.1; --tls-port adds a TLS-only port. Both HTTP versions hand each request to
 // handle_request() (request_handler.hpp). Limits: --max-request-bytes per body, 64 KiB of
 // headers, a 30 s read timeout, --idle-timeout-ms, --max-connections, 256 streams per HTTP/2
 // connection. See docs/http2.md.
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include "kinesd/common/clock.hpp"
+#include "kinesd/http/io_pool.hpp"
 
 namespace kinesd {
 struct config;
@@ -33,8 +33,9 @@ class server {
 public:
     // Binds and listens immediately (also on --tls-port), and with TLS on loads or makes the
     // certificate; throws boost::system::system_error or std::runtime_error when it cannot.
-    server(boost::asio::io_context& io, const boost::asio::ip::tcp::endpoint& endpoint,
-           server_state& state);
+    // Listeners and server timers run on ios.main(); each connection on a context of its own
+    // choosing (io_pool::next). `ios` outlives the server.
+    server(io_pool& ios, const boost::asio::ip::tcp::endpoint& endpoint, server_state& state);
     ~server();
 
     void start();  // begins accepting
