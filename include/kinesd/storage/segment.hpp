@@ -50,7 +50,7 @@ enum class segment_mode {
 struct segment_open_params {
     segment_mode mode = segment_mode::sealed;
     std::uint64_t capacity = 0;  // active: bytes to map (at least the file size)
-    std::uint64_t index_interval_bytes = 4096;
+    std::uint64_t index_interval_bytes = 16384;
     bool verify_all_frames = false;  // CRC-check every frame, not just from the index
     // The segment's records must come after these (the previous segment's last record):
     // a frame out of order is treated as corrupt.

@@ -250,7 +250,12 @@ enum class fsync_policy {
 
 struct segment_log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
-    std::uint64_t index_interval_bytes = 4096;  // one sparse index entry per this many bytes
+    // One sparse index entry per this many bytes. 16 KiB rather than 4: the index is the only
+    // memory that grows with the data (2 MiB per GiB instead of 8; after 1 GiB of 1 KiB records,
+    // anonymous memory 11.5 MiB instead of 17.5, restart 36 ms instead of 45) and an index
+    // pwrite comes every ~15 records instead of every ~4; a read decodes up to 16 KiB of
+    // frames from the entry to its start.
+    std::uint64_t index_interval_bytes = 16384;
     // Recovery at open normally reads, per segment, the frames at its first and last index
     // entries and everything after the last one (docs/format.md); a bad frame between two good
     // entries is then found by the first read that reaches it (which stops serving that segment
