@@ -76,9 +76,7 @@ int main(int argc, char** argv) {
     options.delete_stream_ms = cfg.delete_stream_ms;
     options.update_stream_ms = cfg.update_stream_ms;
     options.segments.segment_bytes = cfg.segment_bytes;
-    options.segments.fsync = cfg.fsync == "always"  ? storage::fsync_policy::always
-                             : cfg.fsync == "never" ? storage::fsync_policy::never
-                                                    : storage::fsync_policy::interval;
+    options.segments.fsync = cfg.fsync;
     std::size_t final_sync_failures = 0;
 
     try {

@@ -63,7 +63,7 @@ std::vector<option_spec> make_table() {
                     "invalid value '{}' for log-level: expected trace, debug, info, warn, error or off", v));
             c.log_level = v;
         });
-    add("threads", "N", "HTTP worker threads (0: one per core; at least 32 with --fsync always)",
+    add("threads", "N", "HTTP worker threads (0: half the cores, at least 1; at least 32 with --fsync always)",
         std::to_string(d.threads),
         [](config& c, const std::string& v) { c.threads = parse_int<unsigned>("threads", v, 0, 256); });
     add("shard-limit", "N", "open shards allowed per account and region", std::to_string(d.shard_limit),
@@ -158,11 +158,12 @@ std::vector<option_spec> make_table() {
     add("fsync", "never|interval|always",
         "when records are fsynced: never (at shutdown only), every --fsync-interval-ms, or "
         "before each put is acknowledged",
-        d.fsync, [](config& c, const std::string& v) {
-            if (v != "never" && v != "interval" && v != "always")
+        std::string(storage::to_string(d.fsync)), [](config& c, const std::string& v) {
+            auto policy = storage::parse_fsync_policy(v);
+            if (!policy)
                 throw config_error(fmt::format(
                     "invalid value '{}' for fsync: expected never, interval or always", v));
-            c.fsync = v;
+            c.fsync = *policy;
         });
     add("fsync-interval-ms", "MS", "how often --fsync interval fsyncs every shard's log",
         std::to_string(d.fsync_interval_ms), [](config& c, const std::string& v) {
@@ -264,9 +265,10 @@ std::string help_text() {
 
 unsigned worker_threads(const config& cfg, unsigned cores) {
     if (cfg.threads) return cfg.threads;
-    const unsigned per_core = std::max(1u, cores);
+    const unsigned half_the_cores = std::max(1u, cores / 2);
     constexpr unsigned fsync_waiters = 32;
-    return cfg.fsync == "always" ? std::max(per_core, fsync_waiters) : per_core;
+    return cfg.fsync == storage::fsync_policy::always ? std::max(half_the_cores, fsync_waiters)
+                                                      : half_the_cores;
 }
 
 }  // namespace kinesd

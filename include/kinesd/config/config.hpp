@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kinesd/config/stream_spec.hpp"
+#include "kinesd/storage/fsync_policy.hpp"
 
 namespace kinesd {
 
@@ -20,7 +21,7 @@ struct config {
     std::string region = "us-east-1";
     std::string account_id = "000000000000";
     std::string log_level = "info";
-    unsigned threads = 0;  // HTTP worker threads; 0: one per core
+    unsigned threads = 0;  // HTTP worker threads; 0: see worker_threads()
     std::uint32_t shard_limit = 500;
     std::int64_t create_stream_ms = 0;  // how long a new stream stays CREATING
     std::int64_t delete_stream_ms = 0;  // how long a deleted stream stays DELETING
@@ -45,7 +46,7 @@ struct config {
     std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
     std::string log_format = "text";  // text, or json: one JSON object per line for log shippers
     std::vector<stream_spec> create_streams;  // created at startup when absent (before ready)
-    std::string fsync = "interval";        // never, interval or always (docs/durability.md)
+    storage::fsync_policy fsync = storage::fsync_policy::interval;  // docs/durability.md
     std::uint32_t fsync_interval_ms = 1000;  // how often --fsync interval syncs every log
 };
 
@@ -78,10 +79,14 @@ parsed_command_line load_config(int argc, const char* const* argv,
 
 std::string help_text();
 
-// How many HTTP worker threads to run: --threads, else one per core; with --fsync always and
-// no --threads, at least 32, because a put waiting for its fsync holds a worker (group commit
-// can only cover the puts that are waiting at once: 2 workers made it 2,600 records/s with 32
-// producers, 32 workers 7,900; docs/durability.md).
+// How many HTTP worker threads to run: --threads, else half the cores (at least 1). Half,
+// because about half of a request's CPU is the kernel's network work and kinesd's clients
+// usually share the machine (tests, CI, local development): on 2 cores with the load generator
+// beside it, 1 thread answered more PutRecords than 2 (50,465 vs 40,885 records/s, 19.4 vs
+// 24.4 us of server CPU each; docs/benchmarks.md). With --fsync always and no --threads, at
+// least 32, because a put waiting for its fsync holds a worker (group commit can only cover the
+// puts that are waiting at once: 2 workers made it 2,600 records/s with 32 producers, 32
+// workers 7,900; docs/durability.md).
 unsigned worker_threads(const config& cfg, unsigned cores);
 
 }  // namespace kinesd

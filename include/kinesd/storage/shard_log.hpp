@@ -19,6 +19,7 @@
 
 #include "kinesd/common/clock.hpp"
 #include "kinesd/common/uint128.hpp"
+#include "kinesd/storage/fsync_policy.hpp"
 
 namespace kinesd::storage {
 
@@ -240,13 +241,6 @@ public:
 };
 
 class file_io;
-
-// When a log fsyncs (--fsync; docs/durability.md says what each survives).
-enum class fsync_policy {
-    never,     // only at a graceful shutdown (and when the OS writes back dirty pages)
-    interval,  // a syncer calls sync() every --fsync-interval-ms; appends never wait
-    always,    // commit() waits for an fsync covering the append (group commit)
-};
 
 struct segment_log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
