@@ -22,9 +22,100 @@ namespace kinesd::http::detail {
 namespace {
 
 namespace bhttp = beast::http;
-using request_t = bhttp::request<bhttp::string_body>;
 
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
+// What the session needs of a request, in strings it reuses from one request to the next.
+struct request_fields {
+    bhttp::verb method = bhttp::verb::unknown;
+    unsigned version = 11;
+    std::string method_string, target, amz_target, content_type, authorization;
+    std::string upgrade, connection, http2_settings;  // for Upgrade: h2c
+    bool has_http2_settings = false;
+    std::string body;
+
+    void clear() {
+        method = bhttp::verb::unknown;
+        version = 11;
+        for (auto* s : {&method_string, &target, &amz_target, &content_type, &authorization, &upgrade,
+                        &connection, &http2_settings, &body})
+            s->clear();  // keeps the capacity
+        has_http2_settings = false;
+    }
+};
+
+// A connection keeps at most this much body buffer between requests (a PutRecords body can be
+// megabytes; most requests are a few KiB).
+constexpr std::size_t kept_body_capacity = 64 * 1024;
+
+// Beast's request parser (request line, fields, Content-Length or chunked body, the header and
+// body limits) writing into request_fields: only the fields kinesd reads are kept, into reused
+// strings. Beast's request_parser<string_body> allocated every field of every request and a new
+// body string. As with that parser's message, a field given twice counts once: the first.
+// Single use, like every Beast parser: one per request.
+class request_reader final : public bhttp::basic_parser<true> {
+public:
+    explicit request_reader(request_fields& out) : out_(out) { out_.clear(); }
+
+private:
+    static void set_once(std::string& to, beast::string_view value, bool& seen) {
+        if (seen) return;
+        to.assign(value.data(), value.size());
+        seen = true;
+    }
+
+    void on_request_impl(bhttp::verb method, beast::string_view method_str, beast::string_view target,
+                         int version, beast::error_code&) override {
+        out_.method = method;
+        out_.method_string.assign(method_str.data(), method_str.size());
+        out_.target.assign(target.data(), target.size());
+        out_.version = static_cast<unsigned>(version);
+    }
+
+    void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+
+    void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
+                       beast::error_code&) override {
+        switch (name) {
+            case bhttp::field::content_type: return set_once(out_.content_type, value, seen_.content_type);
+            case bhttp::field::authorization:
+                return set_once(out_.authorization, value, seen_.authorization);
+            case bhttp::field::upgrade: return set_once(out_.upgrade, value, seen_.upgrade);
+            case bhttp::field::connection: return set_once(out_.connection, value, seen_.connection);
+            case bhttp::field::http2_settings:
+                return set_once(out_.http2_settings, value, out_.has_http2_settings);
+            default:
+                if (beast::iequals(name_string, "X-Amz-Target"))
+                    set_once(out_.amz_target, value, seen_.amz_target);
+        }
+    }
+
+    void on_header_impl(beast::error_code&) override {}
+
+    void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                           beast::error_code&) override {
+        // Within body_limit: the parser refused a larger Content-Length before this call.
+        if (content_length) out_.body.reserve(static_cast<std::size_t>(*content_length));
+    }
+
+    std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+        out_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+        out_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_finish_impl(beast::error_code&) override {}
+
+    request_fields& out_;
+    struct {
+        bool content_type = false, authorization = false, upgrade = false, connection = false,
+             amz_target = false;
+    } seen_;
+};
 
 // The status line and headers of an answer, written by hand: Beast's serializer cost ~20,000
 // instructions per PutRecord answer (callgrind, whole process), more than the PutRecord itself.
@@ -126,7 +217,7 @@ private:
     }
 
     void read_request() {
-        parser_.emplace();
+        parser_.emplace(req_);
         parser_->body_limit(core_->state.cfg.max_request_bytes);
         parser_->header_limit(max_header_bytes);
         beast::get_lowest_layer(stream_).expires_after(read_timeout);
@@ -143,15 +234,16 @@ private:
             return write(error_response(body_too_large(limit)), 11, false);
         }
         if (ec) return close_stream(stream_);  // timeout, reset, malformed HTTP: nothing to answer
-        request_t req = parser_->release();
+        const bool keep_alive = parser_->keep_alive();
+        parser_.reset();
         if constexpr (std::is_same_v<Stream, plain_stream>) {
-            if (auto up = upgrade_request(req)) return switch_to_h2(std::move(up));
+            if (auto up = upgrade_request()) return switch_to_h2(std::move(up));
         }
-        request_head head{sv(req.method_string()), sv(req.target()), sv(req["X-Amz-Target"]),
-                          sv(req[bhttp::field::content_type]), sv(req[bhttp::field::authorization])};
-        response answer = handle_request(core_->state, head, req.body());
-        const unsigned version = req.version();
-        const bool keep_alive = req.keep_alive();
+        const request_head head{req_.method_string, req_.target, req_.amz_target, req_.content_type,
+                                req_.authorization};
+        response answer = handle_request(core_->state, head, req_.body);
+        if (req_.body.capacity() > kept_body_capacity) std::string().swap(req_.body);
+        const unsigned version = req_.version;
         if (answer.delay_ms > 0) {  // injected latency: the timer holds the answer, no thread
             timer_.expires_after(std::chrono::milliseconds(answer.delay_ms));
             return timer_.async_wait([self = self<http1_session>(), answer = std::move(answer), version,
@@ -168,25 +260,22 @@ private:
     }
 
     // The upgrade to h2c (RFC 7540 section 3.2) when the request asks for it properly.
-    std::unique_ptr<h2_upgrade> upgrade_request(request_t& req) {
-        if (stopping_ || req.version() != 11) return nullptr;
-        auto upgrade = sv(req[bhttp::field::upgrade]);
-        auto connection = sv(req[bhttp::field::connection]);
-        auto settings = req.find("HTTP2-Settings");
-        if (!has_token(upgrade, "h2c") || settings == req.end() ||
-            !has_token(connection, "Upgrade") || !has_token(connection, "HTTP2-Settings"))
+    std::unique_ptr<h2_upgrade> upgrade_request() {
+        if (stopping_ || req_.version != 11) return nullptr;
+        if (!has_token(req_.upgrade, "h2c") || !req_.has_http2_settings ||
+            !has_token(req_.connection, "Upgrade") || !has_token(req_.connection, "HTTP2-Settings"))
             return nullptr;
-        auto payload = decode_settings(sv(settings->value()));
+        auto payload = decode_settings(req_.http2_settings);
         if (!payload) return nullptr;  // serve it as HTTP/1.1
         auto up = std::make_unique<h2_upgrade>();
         up->settings = std::move(*payload);
-        up->head_request = req.method() == bhttp::verb::head;
-        up->method = std::string(sv(req.method_string()));
-        up->target = std::string(sv(req.target()));
-        up->amz_target = std::string(sv(req["X-Amz-Target"]));
-        up->content_type = std::string(sv(req[bhttp::field::content_type]));
-        up->authorization = std::string(sv(req[bhttp::field::authorization]));
-        up->body = std::move(req.body());
+        up->head_request = req_.method == bhttp::verb::head;
+        up->method = req_.method_string;
+        up->target = req_.target;
+        up->amz_target = req_.amz_target;
+        up->content_type = req_.content_type;
+        up->authorization = req_.authorization;
+        up->body = std::move(req_.body);
         return up;
     }
 
@@ -300,7 +389,8 @@ private:
     std::string out_;  // bytes being written: an answer's head, or framed events
     bool chunked_ = true;
     bool peer_gone_ = false;
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::optional<request_reader> parser_;  // the request being read
+    request_fields req_;                    // what it read (reused by the next request)
     std::string body_;         // the answer being written (after out_, its head)
     bool keep_alive_ = false;  // of the answer being written
     bool idle_ = false;      // waiting for the first byte of a request
