@@ -465,15 +465,7 @@ std::string get_records_typed(context& ctx, const get_records_input& in) {
     auto result = source->log().read(read, [&](const storage::record_view& r) {
         if (!first) out.push_back(',');
         first = false;
-        out += R"({"SequenceNumber":")";
-        out += to_decimal(r.seq);
-        out += R"(","ApproximateArrivalTimestamp":)";
-        append_epoch_seconds(out, r.arrival_ms);
-        out += R"(,"Data":")";
-        base64::encode_append(r.data, out);
-        out += R"(","PartitionKey":)";
-        append_json_string(out, r.partition_key);
-        out += '}';
+        append_record_json(out, r);
         last_arrival = r.arrival_ms;
     });
     out += "]";

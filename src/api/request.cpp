@@ -8,6 +8,7 @@
 
 #include "kinesd/api/error.hpp"
 #include "kinesd/api/fast_path.hpp"
+#include "kinesd/common/base64.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "kinesd/shard/stream_registry.hpp"
 
@@ -98,19 +99,6 @@ std::shared_ptr<stream> resolve_stream(context& ctx, const stream_ref& ref) {
     return s;
 }
 
-std::string_view status_name(stream_status s) {
-    switch (s) {
-        case stream_status::creating: return "CREATING";
-        case stream_status::deleting: return "DELETING";
-        case stream_status::active: return "ACTIVE";
-        case stream_status::updating: return "UPDATING";
-    }
-    return "ACTIVE";
-}
-
-std::string_view mode_name(stream_mode m) {
-    return m == stream_mode::on_demand ? "ON_DEMAND" : "PROVISIONED";
-}
 
 void append_epoch_seconds(std::string& out, epoch_ms ms) {
     if (ms < 0) {
@@ -160,6 +148,18 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     out.append(s.data() + run_start, s.size() - run_start);
     out.push_back('"');
+}
+
+void append_record_json(std::string& out, const storage::record_view& r) {
+    out += R"({"SequenceNumber":")";
+    out += to_decimal(r.seq);
+    out += R"(","ApproximateArrivalTimestamp":)";
+    append_epoch_seconds(out, r.arrival_ms);
+    out += R"(,"Data":")";
+    base64::encode_append(r.data, out);
+    out += R"(","PartitionKey":)";
+    append_json_string(out, r.partition_key);
+    out += '}';
 }
 
 json shard_json(const shard_info& info) {

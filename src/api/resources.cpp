@@ -178,7 +178,7 @@ void require_active_status(const stream& s, stream_status status) {
     if (status != stream_status::active)
         throw api_error("ResourceInUseException",
                         fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                                    s.name, s.account, status_name(status)));
+                                    s.name, s.account, to_string(status)));
 }
 
 }  // namespace

@@ -107,8 +107,8 @@ std::string describe_stream(context& ctx, const json& req) {
     json d;
     d["StreamName"] = s->name;
     d["StreamARN"] = s->arn;
-    d["StreamStatus"] = status_name(status);
-    d["StreamModeDetails"] = {{"StreamMode", mode_name(st.mode)}};
+    d["StreamStatus"] = to_string(status);
+    d["StreamModeDetails"] = {{"StreamMode", to_string(st.mode)}};
     d["Shards"] = std::move(shards);
     d["HasMoreShards"] = more;
     d["RetentionPeriodHours"] = st.retention_hours;
@@ -126,8 +126,8 @@ std::string describe_stream_summary(context& ctx, const json& req) {
     json d;
     d["StreamName"] = s->name;
     d["StreamARN"] = s->arn;
-    d["StreamStatus"] = status_name(s->status(ctx.time.now_ms()));
-    d["StreamModeDetails"] = {{"StreamMode", mode_name(st.mode)}};
+    d["StreamStatus"] = to_string(s->status(ctx.time.now_ms()));
+    d["StreamModeDetails"] = {{"StreamMode", to_string(st.mode)}};
     d["RetentionPeriodHours"] = st.retention_hours;
     d["StreamCreationTimestamp"] = epoch_seconds(s->created_ms);
     d["EnhancedMonitoring"] = enhanced_monitoring(st);
@@ -167,8 +167,8 @@ std::string list_streams(context& ctx, const json& req) {
         const auto st = s->settings();
         summaries.push_back({{"StreamName", s->name},
                              {"StreamARN", s->arn},
-                             {"StreamStatus", status_name(s->status(now))},
-                             {"StreamModeDetails", {{"StreamMode", mode_name(st.mode)}}},
+                             {"StreamStatus", to_string(s->status(now))},
+                             {"StreamModeDetails", {{"StreamMode", to_string(st.mode)}}},
                              {"StreamCreationTimestamp", epoch_seconds(s->created_ms)}});
         last = s->name;
     }

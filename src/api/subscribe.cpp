@@ -139,15 +139,7 @@ bool subscription::poll(epoch_ms now, std::string& out) {
     auto result = source_->log().read(read, [&](const storage::record_view& r) {
         if (!first) payload.push_back(',');
         first = false;
-        payload += R"({"SequenceNumber":")";
-        payload += to_decimal(r.seq);
-        payload += R"(","ApproximateArrivalTimestamp":)";
-        append_epoch_seconds(payload, r.arrival_ms);
-        payload += R"(,"Data":")";
-        base64::encode_append(r.data, payload);
-        payload += R"(","PartitionKey":)";
-        append_json_string(payload, r.partition_key);
-        payload += '}';
+        append_record_json(payload, r);
         last_arrival = r.arrival_ms;
     });
     payload += ']';

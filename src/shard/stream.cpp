@@ -135,9 +135,7 @@ std::error_code stream::update(const std::function<void(stream_settings&)>& muta
     return {};
 }
 
-namespace {
-
-const char* status_key(stream_status s) {
+std::string_view to_string(stream_status s) {
     switch (s) {
         case stream_status::creating: return "CREATING";
         case stream_status::deleting: return "DELETING";
@@ -147,7 +145,9 @@ const char* status_key(stream_status s) {
     return "ACTIVE";
 }
 
-}  // namespace
+std::string_view to_string(stream_mode m) {
+    return m == stream_mode::on_demand ? "ON_DEMAND" : "PROVISIONED";
+}
 
 nlohmann::json stream::to_json() const {
     std::lock_guard lock(meta_mu_);
@@ -162,9 +162,9 @@ nlohmann::json stream::to_json(const stream_settings& settings) const {
     j["name"] = name;
     j["uid"] = fmt::format("{:016x}", uid);
     j["created_ms"] = created_ms;
-    j["status"] = status_key(settings.status);
+    j["status"] = to_string(settings.status);
     j["status_until_ms"] = settings.status_until_ms;
-    j["mode"] = settings.mode == stream_mode::on_demand ? "ON_DEMAND" : "PROVISIONED";
+    j["mode"] = to_string(settings.mode);
     j["retention_hours"] = settings.retention_hours;
     j["next_shard_index"] = settings.next_shard_index;
     auto& shards = j["shards"] = nlohmann::json::array();
@@ -212,13 +212,13 @@ std::pair<std::shared_ptr<stream>, stream_settings> stream::from_json(
             j.at("created_ms").get<epoch_ms>(), dir);
         stream_settings st;
         const auto status = j.at("status").get<std::string>();
-        st.status = status == "CREATING"   ? stream_status::creating
-                    : status == "DELETING" ? stream_status::deleting
-                    : status == "UPDATING" ? stream_status::updating
-                                           : stream_status::active;
+        st.status = stream_status::active;
+        for (auto named : {stream_status::creating, stream_status::deleting, stream_status::updating})
+            if (status == to_string(named)) st.status = named;
         st.status_until_ms = j.at("status_until_ms").get<epoch_ms>();
-        st.mode = j.at("mode").get<std::string>() == "ON_DEMAND" ? stream_mode::on_demand
-                                                                 : stream_mode::provisioned;
+        st.mode = j.at("mode").get<std::string>() == to_string(stream_mode::on_demand)
+                      ? stream_mode::on_demand
+                      : stream_mode::provisioned;
         st.retention_hours = j.at("retention_hours").get<int>();
         st.next_shard_index = j.at("next_shard_index").get<std::uint32_t>();
         for (const auto& sj : j.at("shards")) {

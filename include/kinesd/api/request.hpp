@@ -36,16 +36,17 @@ std::shared_ptr<stream> resolve_stream(context& ctx, const json& req);
 // The name the request uses for the stream (for messages), from StreamName or StreamARN.
 std::string requested_stream_name(const json& req);
 
-// Protocol names of enum values.
-std::string_view status_name(stream_status s);
-std::string_view mode_name(stream_mode m);
-
 // Epoch milliseconds as the epoch-seconds number AWS's JSON protocol uses: 1700000000.123
 void append_epoch_seconds(std::string& out, epoch_ms ms);
 json epoch_seconds(epoch_ms ms);
 
 // Appends `s` as a JSON string literal (quoted, escaped). `s` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view s);
+
+// Appends one record as GetRecords answers and SubscribeToShard events carry it:
+// {"SequenceNumber":"...","ApproximateArrivalTimestamp":1700000000.123,"Data":"<base64>",
+//  "PartitionKey":"..."}
+void append_record_json(std::string& out, const storage::record_view& r);
 
 // Appends ,"ChildShards":[...] of the closed shard `parent`: every shard of `table` whose parent
 // or adjacent parent it is (GetRecords and SubscribeToShard at a closed shard's end).

@@ -30,6 +30,11 @@ namespace kinesd {
 enum class stream_status { creating, deleting, active, updating };
 enum class stream_mode { provisioned, on_demand };
 
+// The API's names ("CREATING", ..., "ON_DEMAND", "PROVISIONED"), also those of the stream's
+// metadata file.
+std::string_view to_string(stream_status s);
+std::string_view to_string(stream_mode m);
+
 // Errors of the shard layer reported as values.
 enum class shard_errc {
     closed = 1,  // the shard was closed by resharding: route the records again (stream::shards())
