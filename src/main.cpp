@@ -1,5 +1,4 @@
 // kinesd: wires configuration, storage recovery, the stream registry and the HTTP front end.
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <malloc.h>
@@ -9,7 +8,6 @@
 #include <optional>
 #include <iostream>
 #include <thread>
-#include <vector>
 
 #include "kinesd/api/model.hpp"
 #include "kinesd/common/clock.hpp"
@@ -101,7 +99,7 @@ int main(int argc, char** argv) {
                            [&streams] { streams.sync_all(); });
         http::server_state server_state{cfg, streams, clock};
         // After everything the connections use: handlers still pending when the bounded drain
-        // gives up are destroyed with the io_context, and may touch server_state and streams.
+        // gives up are destroyed with the io_pool, and may touch server_state and streams.
         // A put waiting for its fsync (--fsync always) blocks its thread: such puts share one
         // context so that they hold up no other connection; otherwise a context per thread.
         const auto layout = options.segments.fsync == storage::fsync_policy::always
@@ -133,7 +131,7 @@ int main(int argc, char** argv) {
         });
 
         io_threads.run();
-        // The io_context no longer runs handlers: give SIGINT/SIGTERM back their default
+        // The I/O threads no longer run handlers: give SIGINT/SIGTERM back their default
         // action, so that a second signal during the final fsync still exits at once.
         boost::system::error_code ignored;
         signals.clear(ignored);
