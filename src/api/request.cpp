@@ -99,7 +99,6 @@ std::shared_ptr<stream> resolve_stream(context& ctx, const stream_ref& ref) {
     return s;
 }
 
-
 void append_epoch_seconds(std::string& out, epoch_ms ms) {
     if (ms < 0) {
         out += fmt::format("{}", static_cast<double>(ms) / 1000.0);

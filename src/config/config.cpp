@@ -63,9 +63,11 @@ std::vector<option_spec> make_table() {
                     "invalid value '{}' for log-level: expected trace, debug, info, warn, error or off", v));
             c.log_level = v;
         });
-    add("threads", "N", "HTTP worker threads (0: half the cores, at least 1; at least 32 with --fsync always)",
-        std::to_string(d.threads),
-        [](config& c, const std::string& v) { c.threads = parse_int<unsigned>("threads", v, 0, 256); });
+    add("threads", "N",
+        "HTTP worker threads (0: half the cores, at least 1; at least 32 with --fsync always)",
+        std::to_string(d.threads), [](config& c, const std::string& v) {
+            c.threads = parse_int<unsigned>("threads", v, 0, 256);
+        });
     add("shard-limit", "N", "open shards allowed per account and region", std::to_string(d.shard_limit),
         [](config& c, const std::string& v) {
             c.shard_limit = parse_int<std::uint32_t>("shard-limit", v, 1, 1'000'000);

@@ -274,9 +274,10 @@ private:
                 // Injected latency: the timer holds the answer, no thread.
                 auto delay = std::make_shared<asio::steady_timer>(
                     self->stream_.get_executor(), std::chrono::milliseconds(res.delay_ms));
-                delay->async_wait([self, id, res = std::move(res), delay](beast::error_code) mutable {
-                    self->on_answered(id, std::move(res));
-                });
+                delay->async_wait(
+                    [self, id, res = std::move(res), delay](beast::error_code) mutable {
+                        self->on_answered(id, std::move(res));
+                    });
             });
         });
     }

@@ -35,8 +35,8 @@ struct request_fields {
     void clear() {
         method = bhttp::verb::unknown;
         version = 11;
-        for (auto* s : {&method_string, &target, &amz_target, &content_type, &authorization, &upgrade,
-                        &connection, &http2_settings, &body})
+        for (auto* s : {&method_string, &target, &amz_target, &content_type, &authorization,
+                        &upgrade, &connection, &http2_settings, &body})
             s->clear();  // keeps the capacity
         has_http2_settings = false;
     }
@@ -52,18 +52,18 @@ constexpr std::size_t kept_body_capacity = 64 * 1024;
 // body string. As with that parser's message, a field given twice counts once: the first.
 // Single use, like every Beast parser: one per request.
 class request_reader final : public bhttp::basic_parser<true> {
-public:
+  public:
     explicit request_reader(request_fields& out) : out_(out) { out_.clear(); }
 
-private:
+  private:
     static void set_once(std::string& to, beast::string_view value, bool& seen) {
         if (seen) return;
         to.assign(value.data(), value.size());
         seen = true;
     }
 
-    void on_request_impl(bhttp::verb method, beast::string_view method_str, beast::string_view target,
-                         int version, beast::error_code&) override {
+    void on_request_impl(bhttp::verb method, beast::string_view method_str,
+                         beast::string_view target, int version, beast::error_code&) override {
         out_.method = method;
         out_.method_string.assign(method_str.data(), method_str.size());
         out_.target.assign(target.data(), target.size());
@@ -75,11 +75,14 @@ private:
     void on_field_impl(bhttp::field name, beast::string_view name_string, beast::string_view value,
                        beast::error_code&) override {
         switch (name) {
-            case bhttp::field::content_type: return set_once(out_.content_type, value, seen_.content_type);
+            case bhttp::field::content_type:
+                return set_once(out_.content_type, value, seen_.content_type);
             case bhttp::field::authorization:
                 return set_once(out_.authorization, value, seen_.authorization);
-            case bhttp::field::upgrade: return set_once(out_.upgrade, value, seen_.upgrade);
-            case bhttp::field::connection: return set_once(out_.connection, value, seen_.connection);
+            case bhttp::field::upgrade:
+                return set_once(out_.upgrade, value, seen_.upgrade);
+            case bhttp::field::connection:
+                return set_once(out_.connection, value, seen_.connection);
             case bhttp::field::http2_settings:
                 return set_once(out_.http2_settings, value, out_.has_http2_settings);
             default:
@@ -103,7 +106,8 @@ private:
 
     void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
 
-    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                   beast::error_code&) override {
         out_.body.append(body.data(), body.size());
         return body.size();
     }
@@ -246,8 +250,8 @@ private:
         const unsigned version = req_.version;
         if (answer.delay_ms > 0) {  // injected latency: the timer holds the answer, no thread
             timer_.expires_after(std::chrono::milliseconds(answer.delay_ms));
-            return timer_.async_wait([self = self<http1_session>(), answer = std::move(answer), version,
-                                      keep_alive](beast::error_code) mutable {
+            return timer_.async_wait([self = self<http1_session>(), answer = std::move(answer),
+                                      version, keep_alive](beast::error_code) mutable {
                 self->deliver(std::move(answer), version, keep_alive);
             });
         }

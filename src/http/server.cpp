@@ -74,10 +74,11 @@ struct listener : std::enable_shared_from_this<listener> {
 
     void accept() {
         // The connection lives on the pool's next context for its lifetime.
-        acceptor_.async_accept(ios_.connection_executor(),
-                               [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                                   self->on_accept(ec, std::move(socket));
-                               });
+        acceptor_.async_accept(
+            ios_.connection_executor(),
+            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                self->on_accept(ec, std::move(socket));
+            });
     }
 
     void on_accept(beast::error_code ec, tcp::socket socket) {
@@ -181,12 +182,12 @@ struct server::impl {
         std::shared_ptr<asio::ssl::context> tls;
         if (cfg.tls || cfg.tls_port != 0) tls = make_tls_context(cfg);
         core_ = std::make_shared<detail::server_core>(st, std::move(tls), ios);
-        main_ = std::make_shared<listener>(ios, endpoint, core_,
-                                           cfg.tls ? detail::listener_mode::plain_or_tls
-                                                   : detail::listener_mode::plain);
+        main_ = std::make_shared<listener>(
+            ios, endpoint, core_,
+            cfg.tls ? detail::listener_mode::plain_or_tls : detail::listener_mode::plain);
         if (cfg.tls_port != 0) {
-            tls_ = std::make_shared<listener>(ios, tcp::endpoint(endpoint.address(), cfg.tls_port), core_,
-                                              detail::listener_mode::tls_only);
+            tls_ = std::make_shared<listener>(ios, tcp::endpoint(endpoint.address(), cfg.tls_port),
+                                              core_, detail::listener_mode::tls_only);
             logger()->info("TLS-only port {}", tls_->acceptor_.local_endpoint().port());
         }
     }

@@ -213,7 +213,8 @@ std::pair<std::shared_ptr<stream>, stream_settings> stream::from_json(
         stream_settings st;
         const auto status = j.at("status").get<std::string>();
         st.status = stream_status::active;
-        for (auto named : {stream_status::creating, stream_status::deleting, stream_status::updating})
+        for (auto named :
+             {stream_status::creating, stream_status::deleting, stream_status::updating})
             if (status == to_string(named)) st.status = named;
         st.status_until_ms = j.at("status_until_ms").get<epoch_ms>();
         st.mode = j.at("mode").get<std::string>() == to_string(stream_mode::on_demand)

@@ -3,6 +3,7 @@ through boto3 (with client-side validation off) and through raw HTTP for what bo
 
 Message texts are AWS's as recorded in mhart/kinesalite's test suite (test/*.js), which was
 checked against the real service."""
+import base64
 import http.client
 import json
 import socket
@@ -474,6 +475,32 @@ class WireFormat(ErrorCase):
             self.assertEqual(status, "HTTP/1.0 200 OK")
             self.assertNotIn("connection", headers)
             self.assertEqual(s.recv(1), b"")
+
+    def test_requests_are_read_with_any_header_case_chunked_bodies_and_repeated_headers(self):
+        record = json.dumps({"StreamName": self.name, "PartitionKey": "chunked",
+                             "Data": base64.b64encode(b"sent in chunks").decode()}).encode()
+        half = len(record) // 2
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in (record[:half], record[half:]))
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            # Lower-case names, a chunked body in two chunks, and X-Amz-Target given twice
+            # (the first counts, as with Beast's own message parser before).
+            s.sendall(b"POST / HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+                      b"content-type: application/x-amz-json-1.1\r\n"
+                      b"x-amz-target: Kinesis_20131202.PutRecord\r\n"
+                      b"X-Amz-Target: Kinesis_20131202.NoSuchOperation\r\n"
+                      b"transfer-encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+            status, _, body = read_http_response(s)
+            self.assertEqual(status, "HTTP/1.1 200 OK", body)
+            answer = json.loads(body)
+            # The next request on the connection is read from where the chunked one ended.
+            s.sendall(raw_request(b"1.1", b"ListStreams", b"{}"))
+            self.assertEqual(read_http_response(s)[0], "HTTP/1.1 200 OK")
+        iterator = self.kinesis.get_shard_iterator(
+            StreamName=self.name, ShardId=answer["ShardId"], ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StartingSequenceNumber=answer["SequenceNumber"])["ShardIterator"]
+        records = self.kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"]
+        self.assertEqual(records[0]["Data"], b"sent in chunks")
+        self.assertEqual(records[0]["PartitionKey"], "chunked")
 
 
 class Robustness(ErrorCase):

@@ -16,7 +16,8 @@ namespace kinesd::storage {
 
 // Packed to 32 bytes (the u128 would otherwise align the entry to 16 and pad it to 48): a log
 // holds one entry per index_interval_bytes (16 KiB by default), about 2 MiB of them per GiB of
-// data, all built at open. Members are read and compared by value only (never bound to a reference).
+// data, all built at open. Members are read and compared by value only (never bound to a
+// reference).
 struct __attribute__((packed, aligned(8))) index_entry {
     std::uint64_t offset = 0;  // where the frame starts in its segment file
     seqno seq = 0;

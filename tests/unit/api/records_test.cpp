@@ -132,7 +132,8 @@ TEST_F(records_test, a_record_damaged_on_disk_is_not_served) {
     const std::string payloads[] = {"first-record-payload", "second-record-payload",
                                     "third-record-payload"};
     for (const auto& p : payloads)
-        call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", base64::encode(p)}});
+        call("PutRecord",
+             {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", base64::encode(p)}});
     std::filesystem::path segment;
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path()))
         if (e.path().extension() == ".seg") segment = e.path();
