@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kinesd/common/atomic_file.hpp"
+#include "kinesd/shard/pending_commit.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 
 namespace kinesd {
@@ -16,7 +17,9 @@ shard::shard(shard_info info, std::unique_ptr<storage::shard_log> log)
 }
 
 std::error_code shard::append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
-                              std::span<uint128> seqs_out, epoch_ms& arrival_out) {
+                              std::span<uint128> seqs_out, epoch_ms& arrival_out,
+                              std::uint64_t* commit_ticket) {
+    if (commit_ticket) *commit_ticket = 0;
     std::uint64_t ticket = 0;
     {
         std::lock_guard lock(write_mu_);
@@ -35,9 +38,17 @@ std::error_code shard::append(storage::append_batch& batch, epoch_ms now, uint12
     }
     // Readable now (GetRecords sees them too); subscribers need not wait for the fsync.
     appended_.notify();
+    if (commit_ticket) {
+        if (log_->commit_waits()) *commit_ticket = ticket;
+        return {};
+    }
     // Outside the lock: with fsync=always this waits for an fsync that other appends to this
     // shard can join meanwhile (group commit).
     return log_->commit(ticket);
+}
+
+void commit_async(const pending_commit& c, storage::commit_callback done) {
+    c.target->commit_async(c.ticket, std::move(done));
 }
 
 std::error_code shard::sync() { return log_->sync(); }

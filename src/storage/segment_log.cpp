@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <limits>
 #include <set>
 
@@ -35,6 +36,12 @@ segment_log::segment_log(fs::path dir, const segment_log_options& options, int d
 }
 
 segment_log::~segment_log() {
+    {
+        // A job of the fsync runner may still be in a round on this log (its waiters are
+        // answered, and it touches nothing of the log, after sync_running_ goes false).
+        std::unique_lock lock(sync_mu_);
+        sync_cv_.wait(lock, [this] { return !sync_running_; });
+    }
     if (dir_fd_ >= 0) io_->close(dir_fd_);
 }
 
@@ -284,62 +291,136 @@ std::error_code segment_log::commit(std::uint64_t ticket) {
     return sync_to(ticket);
 }
 
+void segment_log::commit_async(std::uint64_t ticket, commit_callback done) {
+    if (options_.fsync != fsync_policy::always) return done({});
+    if (!options_.fsync_runner) return done(commit(ticket));
+    counters().sync_waits.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock lock(sync_mu_);
+    if (in_failed_round(ticket)) {
+        lock.unlock();
+        return done(make_error_code(storage_errc::io_error));
+    }
+    if (synced_ >= ticket) {
+        lock.unlock();
+        return done({});
+    }
+    waiters_.emplace_back(ticket, std::move(done));
+    if (gathering_ && waiters_.size() >= gather_target_) gather_cv_.notify_one();
+    if (sync_running_) return;  // the round's leader passes the lead on after it
+    sync_running_ = true;
+    lock.unlock();
+    options_.fsync_runner([this] { serve_waiters(); });
+}
+
+bool segment_log::in_failed_round(std::uint64_t ticket) const {
+    return std::any_of(failed_.begin(), failed_.end(),
+                       [&](const auto& r) { return r.first <= ticket && ticket <= r.second; });
+}
+
 std::error_code segment_log::sync_to(std::uint64_t ticket) {
     std::unique_lock lock(sync_mu_);
-    const auto in_failed_round = [&] {
-        return std::any_of(failed_.begin(), failed_.end(),
-                           [&](const auto& r) { return r.first <= ticket && ticket <= r.second; });
-    };
+    std::vector<std::pair<waiter, std::error_code>> answered;
     for (;;) {
         // A round that covered this ticket failed: its records may not be on disk, and a later
         // round can succeed without them (the kernel may have dropped the dirty pages), so the
         // failure stands even when synced_ has moved past the ticket since.
-        if (in_failed_round()) return make_error_code(storage_errc::io_error);
+        if (in_failed_round(ticket)) return make_error_code(storage_errc::io_error);
         if (synced_ >= ticket) return {};
         if (sync_running_) {
             sync_cv_.wait(lock);
             continue;
         }
-        // Lead a round. Everything counted in `target` is in a segment of unsynced_ or in the
-        // active segment of the list read below: a roll moves the old active segment into
-        // unsynced_ (under sync_mu_, which we hold) before it publishes a new list.
         sync_running_ = true;
-        const std::uint64_t first = synced_ + 1;  // the round covers (synced_, target]
-        const std::uint64_t target = ticket_.load(std::memory_order_acquire);
-        segment_list sealed;
-        sealed.swap(unsynced_);
-        const bool dir = std::exchange(dir_dirty_, false);
-        const auto list = segments();
-        lock.unlock();
-
-        std::error_code ec;
-        for (const auto& s : sealed)
-            if (!ec) ec = s->sync();
-        if (!ec && !list->empty()) ec = list->back()->sync();
-        if (!ec && dir && io_->fsync(dir_fd_) != 0) {
-            counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
-            ec = make_error_code(storage_errc::io_error);
-        }
-        counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
-        if (!ec)
-            for (const auto& s : sealed) s->close_file();  // sealed: never written again
-
-        lock.lock();
-        sync_running_ = false;
-        if (ec) {
-            unsynced_.insert(unsynced_.begin(), sealed.begin(), sealed.end());
-            dir_dirty_ = dir_dirty_ || dir;
-            failed_.emplace_back(first, target);
-        } else {
-            synced_ = std::max(synced_, target);
-        }
+        const std::error_code ec = run_round(lock, answered);
+        // Waiters of commit_async() left for the next round: a job of the runner leads it
+        // (sync_running_ stays set, so that nobody else starts one meanwhile).
+        const bool pass_lead = !waiters_.empty();
+        if (!pass_lead) sync_running_ = false;
         sync_cv_.notify_all();
-        if (ec) {
-            logger()->error("{}: fsync failed; appends up to this point are not acknowledged",
-                            dir_.string());
-            return ec;
-        }
+        lock.unlock();
+        if (pass_lead) options_.fsync_runner([this] { serve_waiters(); });
+        for (auto& [w, result] : answered) w.second(result);
+        answered.clear();
+        if (ec) return ec;
+        lock.lock();
     }
+}
+
+void segment_log::gather_waiters(std::unique_lock<std::mutex>& lock) {
+    if (waiters_.size() >= gather_target_) return;
+    // Bounded in real time: the wait is a throughput trade, at most half a round (and 1 ms) of
+    // latency, never a dependency on another producer.
+    const auto limit =
+        std::min<std::chrono::nanoseconds>(last_round_time_ / 2, std::chrono::milliseconds(1));
+    gathering_ = true;
+    gather_cv_.wait_for(lock, limit, [this] { return waiters_.size() >= gather_target_; });
+    gathering_ = false;
+}
+
+void segment_log::serve_waiters() {
+    std::unique_lock lock(sync_mu_);
+    std::vector<std::pair<waiter, std::error_code>> answered;
+    for (;;) {
+        gather_waiters(lock);
+        run_round(lock, answered);
+        const bool more = !waiters_.empty();  // appends that came during the round
+        if (!more) sync_running_ = false;     // the destructor may run once the lock is let go
+        sync_cv_.notify_all();
+        lock.unlock();
+        for (auto& [w, result] : answered) w.second(result);  // touches nothing of the log
+        if (!more) return;
+        answered.clear();
+        lock.lock();
+    }
+}
+
+std::error_code segment_log::run_round(std::unique_lock<std::mutex>& lock,
+                                       std::vector<std::pair<waiter, std::error_code>>& answered) {
+    // Everything counted in `target` is in a segment of unsynced_ or in the active segment of
+    // the list read below: a roll moves the old active segment into unsynced_ (under sync_mu_,
+    // which we hold) before it publishes a new list.
+    const std::uint64_t first = synced_ + 1;  // the round covers (synced_, target]
+    const std::uint64_t target = ticket_.load(std::memory_order_acquire);
+    segment_list sealed;
+    sealed.swap(unsynced_);
+    const bool dir = std::exchange(dir_dirty_, false);
+    const auto list = segments();
+    lock.unlock();
+
+    const auto started = std::chrono::steady_clock::now();
+    std::error_code ec;
+    for (const auto& s : sealed)
+        if (!ec) ec = s->sync();
+    if (!ec && !list->empty()) ec = list->back()->sync();
+    if (!ec && dir && io_->fsync(dir_fd_) != 0) {
+        counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
+        ec = make_error_code(storage_errc::io_error);
+    }
+    counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
+    if (!ec)
+        for (const auto& s : sealed) s->close_file();  // sealed: never written again
+    else
+        logger()->error("{}: fsync failed; appends up to this point are not acknowledged",
+                        dir_.string());
+
+    lock.lock();
+    if (ec) {
+        unsynced_.insert(unsynced_.begin(), sealed.begin(), sealed.end());
+        dir_dirty_ = dir_dirty_ || dir;
+        failed_.emplace_back(first, target);
+    } else {
+        synced_ = std::max(synced_, target);
+    }
+    // Every waiter's ticket was taken before it registered, above the synced_ of that time; a
+    // ticket <= target is in (first, target], which this round covered.
+    auto covered = std::partition(waiters_.begin(), waiters_.end(),
+                                  [&](const waiter& w) { return w.first > target; });
+    for (auto it = covered; it != waiters_.end(); ++it) answered.emplace_back(std::move(*it), ec);
+    const auto answered_now = static_cast<std::size_t>(waiters_.end() - covered);
+    waiters_.erase(covered, waiters_.end());
+    gather_target_ = waiters_.size() + answered_now;
+    last_round_time_ = std::chrono::steady_clock::now() - started;
+    return ec;
 }
 
 read_result segment_log::read(const read_request& req, const record_visitor& visit) const {

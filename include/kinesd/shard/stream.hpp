@@ -76,9 +76,17 @@ public:
     // number of this shard. Fills seqs_out (batch.size() entries). On error nothing is visible,
     // except when the write succeeded but the fsync that fsync=always waits for failed (the
     // records are then readable but must not be acknowledged). Returns only once the records
-    // are as durable as the log's fsync policy asks.
+    // are as durable as the log's fsync policy asks, unless commit_ticket is given: then a
+    // wait for an fsync (fsync=always) is left to the caller, who must not acknowledge the
+    // records before commit_async(*commit_ticket) says they are durable; *commit_ticket is 0
+    // when there is nothing to wait for.
     std::error_code append(storage::append_batch& batch, epoch_ms now, uint128 ordering_floor,
-                           std::span<uint128> seqs_out, epoch_ms& arrival_out);
+                           std::span<uint128> seqs_out, epoch_ms& arrival_out,
+                           std::uint64_t* commit_ticket = nullptr);
+    // The wait append() left to its caller; see storage::shard_log::commit_async.
+    void commit_async(std::uint64_t ticket, storage::commit_callback done) {
+        log_->commit_async(ticket, std::move(done));
+    }
 
     // Deletes the shard's files (stream deletion). No append may run concurrently.
     void remove_files();

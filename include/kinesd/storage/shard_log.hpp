@@ -144,6 +144,9 @@ struct read_request {
 
 using record_visitor = std::function<void(const record_view&)>;
 
+// Told whether appends up to a ticket are durable (shard_log::commit_async).
+using commit_callback = std::function<void(std::error_code)>;
+
 // Segments that retention took out of a log (shard_log::detach_expired) but whose files are still
 // on disk. No reader that starts after the detach sees them; readers that hold them keep their
 // mappings. delete_files() unlinks the files: call it after letting go of the shard's write lock,
@@ -215,6 +218,14 @@ public:
         (void)ticket;
         return {};
     }
+    // Whether commit() waits (fsync_policy::always). When false, neither commit function has
+    // anything to wait for and callers may skip them.
+    virtual bool commit_waits() const { return false; }
+    // commit() without blocking the caller: `done` runs once with commit()'s result, on a
+    // thread of the log's fsync runner (segment_log_options::fsync_runner) once the round
+    // covering `ticket` ends, or before commit_async returns when nothing needs waiting for.
+    // `done` must not block and must not call into this log. Any thread.
+    virtual void commit_async(std::uint64_t ticket, commit_callback done) { done(commit(ticket)); }
 
     // Visits records in sequence order, starting after req.after, using the sparse indexes to
     // seek (by sequence number and by min_arrival_ms) instead of scanning from the start.
@@ -257,6 +268,11 @@ struct segment_log_options {
     // complete recovery_report).
     bool verify_all_frames_on_open = false;
     fsync_policy fsync = fsync_policy::interval;  // what commit() does; see fsync_policy
+    // Runs the fsync rounds that commit_async() waiters need, off their threads (with
+    // fsync_policy::always). Each job runs rounds until no waiter is left; the runner must run
+    // every job it is given, on a thread of its own (never inside the call), and outlive the
+    // log. Empty: commit_async() waits like commit().
+    std::function<void(std::function<void()> job)> fsync_runner = nullptr;
     // The file system calls of the log (tests inject faults); nullptr: system_file_io().
     file_io* io = nullptr;
 };

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <thread>
 
 #include "../storage/fault_io.hpp"
-
 #include "kinesd/api/error.hpp"
 #include "kinesd/shard/sequence_number.hpp"
 #include "support/api_test.hpp"
@@ -245,13 +248,19 @@ TEST(shard, with_fsync_always_an_append_fails_when_its_fsync_fails) {
 
 // Producers on one shard with fsync=always (group commit), the registry's syncer and a reader,
 // all at once (run under ThreadSanitizer by scripts/test-sanitizers.sh): every record is
-// acknowledged once, readable, and in sequence order.
-TEST(shard, concurrent_appends_with_fsync_always_a_syncer_and_a_reader) {
+// acknowledged once, readable, and in sequence order. With `async_commits`, the producers leave
+// the fsync wait to commit_async() on a pool of fsync threads, as kinesd's transports do.
+void run_concurrent_appends_with_fsync_always(bool async_commits) {
     temp_dir dir;
     manual_clock clock;
+    boost::asio::thread_pool fsync_threads(2);  // outlives the registry
     auto opts = options(dir.path());
     opts.segments.fsync = storage::fsync_policy::always;
     opts.segments.segment_bytes = 4096;  // rolls while others wait on fsyncs
+    if (async_commits)
+        opts.segments.fsync_runner = [&](std::function<void()> job) {
+            boost::asio::post(fsync_threads, std::move(job));
+        };
     stream_registry reg(opts, clock);
     auto s = reg.create(make_request("orders", 1));
     shard& sh = *s->shards()->open[0];
@@ -280,7 +289,15 @@ TEST(shard, concurrent_appends_with_fsync_always_a_syncer_and_a_reader) {
                 batch.add_copy("k", {}, std::as_bytes(std::span(data.data(), data.size())));
                 uint128 seq = 0;
                 epoch_ms arrival = 0;
-                if (sh.append(batch, clock.now_ms(), 0, {&seq, 1}, arrival)) failures.fetch_add(1);
+                std::uint64_t ticket = 0;
+                if (sh.append(batch, clock.now_ms(), 0, {&seq, 1}, arrival,
+                              async_commits ? &ticket : nullptr))
+                    failures.fetch_add(1);
+                if (!async_commits) continue;
+                if (ticket == 0) failures.fetch_add(1);  // fsync=always: there is a wait to leave
+                std::promise<std::error_code> committed;
+                sh.commit_async(ticket, [&](std::error_code ec) { committed.set_value(ec); });
+                if (committed.get_future().get()) failures.fetch_add(1);
             }
         });
     for (auto& t : threads) t.join();
@@ -292,4 +309,52 @@ TEST(shard, concurrent_appends_with_fsync_always_a_syncer_and_a_reader) {
     EXPECT_EQ(records.size(), static_cast<std::size_t>(producers * per_producer));
     std::sort(records.begin(), records.end());
     EXPECT_EQ(std::unique(records.begin(), records.end()), records.end());
+}
+
+TEST(shard, concurrent_appends_with_fsync_always_a_syncer_and_a_reader) {
+    run_concurrent_appends_with_fsync_always(false);
+}
+
+TEST(shard, concurrent_async_commits_with_fsync_always_a_syncer_and_a_reader) {
+    run_concurrent_appends_with_fsync_always(true);
+}
+
+// An append given a commit ticket returns before the fsync; the records are acknowledged only
+// by commit_async(), after one.
+TEST(shard, an_append_can_leave_its_fsync_to_the_caller) {
+    temp_dir dir;
+    manual_clock clock;
+    storage::testing::fault_io io;
+    boost::asio::thread_pool fsync_threads(1);
+    auto opts = options(dir.path());
+    opts.segments.io = &io;
+    opts.segments.fsync = storage::fsync_policy::always;
+    opts.segments.fsync_runner = [&](std::function<void()> job) {
+        boost::asio::post(fsync_threads, std::move(job));
+    };
+    stream_registry reg(opts, clock);
+    auto s = reg.create(make_request("orders", 1));
+    shard& sh = *s->shards()->open[0];
+    storage::append_batch batch;
+    std::string_view data = "acknowledged after its fsync";
+    batch.add_copy("k", {}, std::as_bytes(std::span(data.data(), data.size())));
+    uint128 seq = 0;
+    epoch_ms arrival = 0;
+    std::uint64_t ticket = 0;
+    ASSERT_FALSE(sh.append(batch, clock.now_ms(), 0, {&seq, 1}, arrival, &ticket));
+    EXPECT_NE(ticket, 0u);
+    EXPECT_EQ(io.calls(storage::testing::io_op::fdatasync), 0);  // left to the caller
+    std::promise<std::error_code> committed;
+    sh.commit_async(ticket, [&](std::error_code ec) { committed.set_value(ec); });
+    EXPECT_FALSE(committed.get_future().get());
+    EXPECT_EQ(io.calls(storage::testing::io_op::fdatasync), 1);
+
+    // Other policies have nothing to leave: the ticket stays 0.
+    auto never = options(dir.path() / "never");
+    never.segments.fsync = storage::fsync_policy::never;
+    stream_registry reg2(never, clock);
+    shard& sh2 = *reg2.create(make_request("orders", 1))->shards()->open[0];
+    ticket = 7;
+    ASSERT_FALSE(sh2.append(batch, clock.now_ms(), 0, {&seq, 1}, arrival, &ticket));
+    EXPECT_EQ(ticket, 0u);
 }

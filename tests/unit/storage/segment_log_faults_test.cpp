@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -374,6 +377,165 @@ TEST_F(segment_log_faults, appends_do_not_wait_for_a_running_fsync) {
     cv.notify_all();
     syncer.join();
     io_.on_call(nullptr);
+}
+
+// --- commit_async: the fsync wait off the caller's thread ---------------------------------------
+
+// Collects commit_async() answers; thread-safe.
+class commit_answers {
+  public:
+    commit_callback callback(std::size_t i) {
+        return [this, i](std::error_code ec) {
+            std::lock_guard lock(mu_);
+            answers_[i] = ec;
+            threads_[i] = std::this_thread::get_id();
+            cv_.notify_all();
+        };
+    }
+    bool answered(std::size_t i) {
+        std::lock_guard lock(mu_);
+        return answers_.count(i) > 0;
+    }
+    // Waits (bounded) until `n` answers came; returns them in callback order.
+    std::vector<std::error_code> wait(std::size_t n) {
+        std::unique_lock lock(mu_);
+        EXPECT_TRUE(
+            cv_.wait_for(lock, std::chrono::seconds(30), [&] { return answers_.size() >= n; }));
+        std::vector<std::error_code> out;
+        for (const auto& [i, ec] : answers_) out.push_back(ec);
+        return out;
+    }
+    std::thread::id thread_of(std::size_t i) {
+        std::lock_guard lock(mu_);
+        return threads_[i];
+    }
+
+  private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::map<std::size_t, std::error_code> answers_;
+    std::map<std::size_t, std::thread::id> threads_;
+};
+
+// Holds the first fdatasync until release(), as a slow disk would.
+class held_fsync {
+  public:
+    explicit held_fsync(fault_io& io) : io_(io) {
+        io_.on_call([this](io_op op, const std::string&) {
+            if (op != io_op::fdatasync) return;
+            std::unique_lock lock(mu_);
+            if (entered_) return;  // only the first one is held
+            entered_ = true;
+            cv_.notify_all();
+            cv_.wait(lock, [&] { return released_; });
+        });
+    }
+    ~held_fsync() {
+        release();
+        io_.on_call(nullptr);
+    }
+    bool wait_entered() {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_; });
+    }
+    void release() {
+        std::lock_guard lock(mu_);
+        released_ = true;
+        cv_.notify_all();
+    }
+
+  private:
+    fault_io& io_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool entered_ = false, released_ = false;
+};
+
+class segment_log_async_commits : public segment_log_faults {
+  protected:
+    segment_log_async_commits() {
+        options_.fsync = fsync_policy::always;
+        options_.fsync_runner = [this](std::function<void()> job) {
+            boost::asio::post(fsync_threads_, std::move(job));
+        };
+    }
+    boost::asio::thread_pool fsync_threads_{2};  // runs the rounds, as kinesd's main() does
+};
+
+TEST_F(segment_log_async_commits, answer_once_the_fsync_ends_without_holding_the_caller) {
+    auto log = open();
+    held_fsync hold(io_);
+    commit_answers answers;
+    ASSERT_FALSE(append_range(*log, 1, 1));
+    log->commit_async(log->sync_ticket(), answers.callback(0));  // returns: the caller is free
+    ASSERT_TRUE(hold.wait_entered());
+    EXPECT_FALSE(answers.answered(0));  // not before its fsync
+    // Four more producers while that fsync runs: they wait for the next round, together.
+    for (std::size_t i = 1; i <= 4; ++i) {
+        ASSERT_FALSE(append_range(*log, 1 + i, 1));
+        log->commit_async(log->sync_ticket(), answers.callback(i));
+    }
+    EXPECT_FALSE(answers.answered(4));
+    hold.release();
+    for (const auto& ec : answers.wait(5)) EXPECT_FALSE(ec);
+    EXPECT_EQ(io_.calls(io_op::fdatasync), 2);  // the held one, then one for the four
+    EXPECT_NE(answers.thread_of(0), std::this_thread::get_id());  // on an fsync thread
+    // Already durable: answered at once, on the caller's thread, without an fsync.
+    log->commit_async(log->sync_ticket(), answers.callback(5));
+    EXPECT_TRUE(answers.answered(5));
+    EXPECT_EQ(answers.thread_of(5), std::this_thread::get_id());
+    EXPECT_EQ(io_.calls(io_op::fdatasync), 2);
+}
+
+TEST_F(segment_log_async_commits,
+       a_failed_fsync_fails_the_commits_it_covered_and_later_ones_succeed) {
+    auto log = open();
+    commit_answers answers;
+    ASSERT_FALSE(append_range(*log, 1, 3));
+    const auto failed_ticket = log->sync_ticket();
+    io_.fail({.op = io_op::fdatasync, .error = EIO, .times = 1, .path_part = {}});
+    log->commit_async(failed_ticket, answers.callback(0));
+    EXPECT_EQ(answers.wait(1)[0], make_error_code(storage_errc::io_error));
+    ASSERT_FALSE(append_range(*log, 4, 1));
+    log->commit_async(log->sync_ticket(), answers.callback(1));
+    EXPECT_FALSE(answers.wait(2)[1]);                       // the disk works again
+    log->commit_async(failed_ticket, answers.callback(2));  // still not acknowledged
+    EXPECT_EQ(answers.wait(3)[2], make_error_code(storage_errc::io_error));
+}
+
+// A blocking sync() leads a round while commit_async() callers arrive: it hands them to a job
+// of the fsync runner when its round is over.
+TEST_F(segment_log_async_commits, a_sync_running_when_commits_arrive_passes_them_on) {
+    auto log = open();
+    held_fsync hold(io_);
+    commit_answers answers;
+    ASSERT_FALSE(append_range(*log, 1, 1));
+    std::error_code sync_ec;
+    std::thread syncer([&] { sync_ec = log->sync(); });
+    ASSERT_TRUE(hold.wait_entered());
+    ASSERT_FALSE(append_range(*log, 2, 1));
+    log->commit_async(log->sync_ticket(), answers.callback(0));
+    hold.release();
+    syncer.join();
+    EXPECT_FALSE(sync_ec);
+    EXPECT_FALSE(answers.wait(1)[0]);
+    EXPECT_EQ(io_.calls(io_op::fdatasync), 2);
+    EXPECT_NE(answers.thread_of(0), std::this_thread::get_id());
+}
+
+// The log is destroyed (stream deleted) while a round of the fsync runner is in progress: the
+// destructor waits for it (ASan would catch the round touching a freed log).
+TEST_F(segment_log_async_commits, destroying_the_log_waits_for_its_running_round) {
+    auto log = open();
+    auto hold = std::make_unique<held_fsync>(io_);
+    commit_answers answers;
+    ASSERT_FALSE(append_range(*log, 1, 1));
+    log->commit_async(log->sync_ticket(), answers.callback(0));
+    ASSERT_TRUE(hold->wait_entered());
+    std::thread destroyer([&] { log.reset(); });
+    hold->release();
+    destroyer.join();
+    EXPECT_FALSE(answers.wait(1)[0]);
 }
 
 }  // namespace
