@@ -1,12 +1,14 @@
 // kinesd: wires configuration, storage recovery, the stream registry and the HTTP front end.
-#include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "kinesd/api/model.hpp"
@@ -35,6 +37,9 @@ void keep_large_answers_warm() {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
+
+// Threads running fsync rounds with --fsync always: rounds of different shards overlap.
+constexpr int fsync_round_threads = 16;
 
 }  // namespace
 
@@ -78,6 +83,16 @@ int main(int argc, char** argv) {
     std::size_t final_sync_failures = 0;
 
     try {
+        // --fsync always: the fsync rounds the puts wait for run here, so that no I/O thread
+        // blocks in one (a round per shard at a time; a thread blocked in fdatasync costs no
+        // CPU). Declared before streams: their logs hand it jobs until they are destroyed.
+        std::optional<boost::asio::thread_pool> fsync_threads;
+        if (options.segments.fsync == storage::fsync_policy::always) {
+            fsync_threads.emplace(fsync_round_threads);
+            options.segments.fsync_runner = [&pool = *fsync_threads](std::function<void()> job) {
+                boost::asio::post(pool, std::move(job));
+            };
+        }
         stream_registry streams(options, clock);
         // Before the listener exists, so /_kinesd/ready never answers 200 without them.
         bootstrap_streams(streams, cfg.account_id, cfg.region, cfg.create_streams);
@@ -100,12 +115,7 @@ int main(int argc, char** argv) {
         http::server_state server_state{cfg, streams, clock};
         // After everything the connections use: handlers still pending when the bounded drain
         // gives up are destroyed with the io_pool, and may touch server_state and streams.
-        // A put waiting for its fsync (--fsync always) blocks its thread: such puts share one
-        // context so that they hold up no other connection; otherwise a context per thread.
-        const auto layout = options.segments.fsync == storage::fsync_policy::always
-                                ? http::io_pool::layout::shared
-                                : http::io_pool::layout::per_thread;
-        http::io_pool io_threads(worker_threads(cfg, std::thread::hardware_concurrency()), layout);
+        http::io_pool io_threads(worker_threads(cfg, std::thread::hardware_concurrency()));
         auto address = boost::asio::ip::make_address(cfg.host);
         http::server server(io_threads, {address, cfg.port}, server_state);
         server.start();

@@ -149,8 +149,10 @@ std::string put_record_typed(context& ctx, const put_record_input& in) {
     admit_put_record(ctx, *s, *target, decoded_size(data) + key.size(), now);
     uint128 seq = 0;
     epoch_ms arrival = 0;
+    std::uint64_t commit_ticket = 0;
     for (int reroutes = 0;; ++reroutes) {
-        auto ec = target->append(batch, now, floor, {&seq, 1}, arrival);
+        auto ec = target->append(batch, now, floor, {&seq, 1}, arrival,
+                                 ctx.commits ? &commit_ticket : nullptr);
         if (!ec) break;
         if (ec == shard_errc::closed && reroutes < max_reroutes) {
             // Resharding closed the shard after we routed: route again on the new table.
@@ -163,6 +165,7 @@ std::string put_record_typed(context& ctx, const put_record_input& in) {
                         target->info().id.str(), ec.message());
         throw ec == shard_errc::closed ? api_error::internal_failure() : to_api_error(ec);
     }
+    if (commit_ticket) ctx.commits->push_back({table, target, commit_ticket});
     target->metrics().add_incoming(1, data_bytes);
     std::string out;
     out.reserve(96);
@@ -264,8 +267,10 @@ std::string put_records_typed(context& ctx, const put_records_input& in) {
         auto& batch = batches[g];
         if (batch.empty()) continue;  // every record for the shard was refused
         if (seqs.size() < offset + batch.size()) seqs.resize(offset + batch.size());
-        auto ec = group_shards[g]->append(batch, now, 0, std::span(seqs).subspan(offset, batch.size()),
-                                          arrival);
+        std::uint64_t commit_ticket = 0;
+        auto ec =
+            group_shards[g]->append(batch, now, 0, std::span(seqs).subspan(offset, batch.size()),
+                                    arrival, ctx.commits ? &commit_ticket : nullptr);
         if (ec == shard_errc::closed && group_reroutes[g] < max_reroutes) {
             table = s->shards();
             group_of.clear();
@@ -299,6 +304,7 @@ std::string put_records_typed(context& ctx, const put_records_input& in) {
                             group_shards[g]->info().id.str(), ec.message());
             group_failed[g] = true;
         } else {
+            if (commit_ticket) ctx.commits->push_back({table, group_shards[g], commit_ticket});
             group_shards[g]->metrics().add_incoming(batch.size(), group_bytes[g]);
         }
         offset += batch.size();

@@ -63,8 +63,7 @@ std::vector<option_spec> make_table() {
                     "invalid value '{}' for log-level: expected trace, debug, info, warn, error or off", v));
             c.log_level = v;
         });
-    add("threads", "N",
-        "HTTP worker threads (0: half the cores, at least 1; at least 32 with --fsync always)",
+    add("threads", "N", "HTTP worker threads (0: half the cores, at least 1)",
         std::to_string(d.threads), [](config& c, const std::string& v) {
             c.threads = parse_int<unsigned>("threads", v, 0, 256);
         });
@@ -267,10 +266,7 @@ std::string help_text() {
 
 unsigned worker_threads(const config& cfg, unsigned cores) {
     if (cfg.threads) return cfg.threads;
-    const unsigned half_the_cores = std::max(1u, cores / 2);
-    constexpr unsigned fsync_waiters = 32;
-    return cfg.fsync == storage::fsync_policy::always ? std::max(half_the_cores, fsync_waiters)
-                                                      : half_the_cores;
+    return std::max(1u, cores / 2);
 }
 
 }  // namespace kinesd

@@ -15,13 +15,13 @@
 // out, so a slow reader holds at most one event batch; one that reads nothing for read_timeout
 // is reset. The client resetting the stream or closing the connection, GOAWAY (server stop,
 // idle) and the subscription's own end finish it; the subscription is released then.
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
@@ -32,6 +32,7 @@
 #include "kinesd/api/subscription.hpp"
 #include "kinesd/common/logging.hpp"
 #include "kinesd/config/config.hpp"
+#include "kinesd/http/answer_hold.hpp"
 #include "kinesd/http/request_handler.hpp"
 
 namespace kinesd::http::detail {
@@ -270,14 +271,11 @@ private:
             job.reset();  // the request body is no longer needed
             auto ex = self->stream_.get_executor();
             asio::post(ex, [self = std::move(self), id, res = std::move(res)]() mutable {
-                if (res.delay_ms <= 0) return self->on_answered(id, std::move(res));
-                // Injected latency: the timer holds the answer, no thread.
-                auto delay = std::make_shared<asio::steady_timer>(
-                    self->stream_.get_executor(), std::chrono::milliseconds(res.delay_ms));
-                delay->async_wait(
-                    [self, id, res = std::move(res), delay](beast::error_code) mutable {
-                        self->on_answered(id, std::move(res));
-                    });
+                if (!res.held()) return self->on_answered(id, std::move(res));
+                // Its fsync (--fsync always) or injected latency: no thread waits.
+                auto ex = self->stream_.get_executor();
+                send_when_ready(std::move(res), ex,
+                                [self, id](response r) { self->on_answered(id, std::move(r)); });
             });
         });
     }

@@ -1,13 +1,13 @@
 // HTTP/1.1 on a plain or TLS stream: one request at a time (so pipelined requests are answered in
 // order), the body limit enforced before the body is buffered, an idle timeout between requests
 // and a read timeout within one. `Upgrade: h2c` on a plain connection switches to HTTP/2.
+#include <fmt/format.h>
+
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
-
-#include <array>
 #include <optional>
 #include <string>
 
@@ -16,6 +16,7 @@
 #include "kinesd/api/subscription.hpp"
 #include "kinesd/common/base64.hpp"
 #include "kinesd/config/config.hpp"
+#include "kinesd/http/answer_hold.hpp"
 #include "kinesd/http/request_handler.hpp"
 
 namespace kinesd::http::detail {
@@ -248,12 +249,11 @@ private:
         response answer = handle_request(core_->state, head, req_.body);
         if (req_.body.capacity() > kept_body_capacity) std::string().swap(req_.body);
         const unsigned version = req_.version;
-        if (answer.delay_ms > 0) {  // injected latency: the timer holds the answer, no thread
-            timer_.expires_after(std::chrono::milliseconds(answer.delay_ms));
-            return timer_.async_wait([self = self<http1_session>(), answer = std::move(answer),
-                                      version, keep_alive](beast::error_code) mutable {
-                self->deliver(std::move(answer), version, keep_alive);
-            });
+        if (answer.held()) {  // its fsync (--fsync always) or injected latency: no thread waits
+            return send_when_ready(std::move(answer), stream_.get_executor(),
+                                   [self = self<http1_session>(), version, keep_alive](response r) {
+                                       self->deliver(std::move(r), version, keep_alive);
+                                   });
         }
         deliver(std::move(answer), version, keep_alive);
     }

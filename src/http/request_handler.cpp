@@ -30,7 +30,9 @@ constexpr std::string_view json_content_type = "application/x-amz-json-1.1";
 constexpr std::string_view plain_json = "application/json";
 constexpr std::string_view event_stream_content_type = "application/vnd.amazon.eventstream";
 
-void render_error(response& res, const api_error& e) {
+}  // namespace
+
+void set_error(response& res, const api_error& e) {
     res.status = e.status;
     res.content_type = json_content_type;
     res.error_type = e.type;
@@ -39,8 +41,6 @@ void render_error(response& res, const api_error& e) {
                         {e.type == "SerializationException" ? "Message" : "message", e.what()}};
     res.body = body.dump();
 }
-
-}  // namespace
 
 std::string new_request_id() {
     // 122 random bits in the UUID v4 layout xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx (y: 8-b),
@@ -71,7 +71,7 @@ api_error body_too_large(std::uint64_t limit) {
 response error_response(const api_error& e) {
     response res;
     res.request_id = new_request_id();
-    render_error(res, e);
+    set_error(res, e);
     return res;
 }
 
@@ -108,7 +108,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
         res.body = std::move(answer->body);
         return res;
     }
-    request_observer observed(res.request_id);
+    request_observer observed;
     try {
         if (head.method != "POST")
             throw api_error("UnknownOperationException",
@@ -126,6 +126,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
                          res.request_id};
         ctx.log_stream = observed.stream_slot();
         ctx.answer_delay_ms = &res.delay_ms;
+        ctx.commits = &res.commits;
         res.body = api::dispatch(ctx, *operation, body);
         res.status = 200;
         res.content_type = json_content_type;
@@ -135,12 +136,15 @@ response handle_request(server_state& state, const request_head& head, std::stri
             res.stream = std::move(ctx.streaming);
         }
     } catch (const api_error& e) {
-        render_error(res, e);
+        set_error(res, e);
     } catch (const std::exception& e) {
         logger()->error("request {} failed: {}", res.request_id, e.what());
-        render_error(res, api_error::internal_failure());
+        set_error(res, api_error::internal_failure());
     }
-    observed.finish(res.status, res.error_type);
+    if (!res.commits.empty() && res.status == 200)
+        res.unfinished.emplace(std::move(observed));  // counted once the fsync ended
+    else
+        observed.finish(res.status, res.error_type, res.request_id);
     return res;
 }
 

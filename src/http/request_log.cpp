@@ -19,9 +19,8 @@ metrics::request_metrics& api_request_metrics() {
     return instance;
 }
 
-request_observer::request_observer(std::string_view request_id)
+request_observer::request_observer()
     : start_(std::chrono::steady_clock::now()),
-      request_id_(request_id),
       operation_index_(api_request_metrics().unknown_index()),
       debug_(logger()->should_log(spdlog::level::debug)) {}
 
@@ -31,14 +30,15 @@ void request_observer::set_operation(std::string_view operation) {
     if (operation_index_ != api_request_metrics().unknown_index()) operation_ = operation;
 }
 
-void request_observer::finish(int http_status, std::string_view error_type) {
+void request_observer::finish(int http_status, std::string_view error_type,
+                              std::string_view request_id) {
     const auto latency = std::chrono::steady_clock::now() - start_;
     api_request_metrics().record(operation_index_, http_status, latency);
     if (!debug_) return;
-    logger()->debug("request_id={} operation={} stream={} status={} error={} latency_ms={:.3f}", request_id_,
-                    operation_.empty() ? std::string_view("unknown") : operation_,
-                    stream_.empty() ? std::string_view("-") : std::string_view(stream_), http_status,
-                    error_type.empty() ? std::string_view("-") : error_type,
+    logger()->debug("request_id={} operation={} stream={} status={} error={} latency_ms={:.3f}",
+                    request_id, operation_.empty() ? std::string_view("unknown") : operation_,
+                    stream_.empty() ? std::string_view("-") : std::string_view(stream_),
+                    http_status, error_type.empty() ? std::string_view("-") : error_type,
                     std::chrono::duration<double, std::milli>(latency).count());
 }
 

@@ -8,7 +8,8 @@ import unittest
 
 import botocore.exceptions
 
-from kinesd_harness import KinesdServer, KinesdTestCase, kinesd_binary, unique_name
+import prometheus_text
+from kinesd_harness import KinesdServer, KinesdTestCase, http_get, kinesd_binary, unique_name
 
 LOAD_TIMEOUT_S = 30
 
@@ -102,6 +103,15 @@ class FsyncAlways(KinesdTestCase):
         for loader in loaders:
             loader.join(timeout=LOAD_TIMEOUT_S)
             self.assertIsNone(loader.error)
+        # A put is answered after its fsync, and counted then: every answered batch waited for
+        # one, and the request metrics count each once, as 200.
+        families = prometheus_text.parse(http_get(self.server.port, "/metrics").body.decode())
+        batches = sum(l.batches for l in loaders)
+        self.assertEqual(families["kinesd_requests_total"].get(operation="PutRecords", code="200"),
+                         batches)
+        self.assertGreaterEqual(families["kinesd_storage_fsync_waits_total"].value(), batches)
+        self.assertLessEqual(families["kinesd_storage_fsync_rounds_total"].value(),
+                             families["kinesd_storage_fsync_waits_total"].value())
         self.server.kill9()
         self.server.start(port=self.server.port)
         client = self.server.client()

@@ -1,13 +1,14 @@
 #pragma once
 // The one entry point from http/ into the API: an operation name and its body in, a response
 // body out. Transport-independent, so HTTP/1.1 and (later) HTTP/2 share it.
-#include <nlohmann/json.hpp>
-
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kinesd/common/clock.hpp"
+#include "kinesd/shard/pending_commit.hpp"
 
 namespace kinesd {
 class stream_registry;
@@ -32,6 +33,10 @@ struct context {
     // Where injected latency goes (delay_answer, throttling.hpp): the transport holds the answer
     // back that many milliseconds. nullptr: none is applied.
     std::int64_t* answer_delay_ms = nullptr;
+    // Where appends leave their fsync wait (--fsync always): the transport answers once every
+    // commit here has ended, and answers 500 InternalFailure if one failed. nullptr: appends
+    // wait in the handler.
+    std::vector<pending_commit>* commits = nullptr;
     // A streaming response: SubscribeToShard leaves its validated subscription here (its body is
     // then unused) and the transport pushes what it frames. Null for every other operation.
     std::shared_ptr<subscription> streaming = nullptr;

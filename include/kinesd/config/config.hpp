@@ -83,10 +83,8 @@ std::string help_text();
 // because about half of a request's CPU is the kernel's network work and kinesd's clients
 // usually share the machine (tests, CI, local development): on 2 cores with the load generator
 // beside it, 1 thread answered more PutRecords than 2 (50,465 vs 40,885 records/s, 19.4 vs
-// 24.4 us of server CPU each; docs/benchmarks.md). With --fsync always and no --threads, at
-// least 32, because a put waiting for its fsync holds a worker (group commit can only cover the
-// puts that are waiting at once: 2 workers made it 2,600 records/s with 32 producers, 32
-// workers 7,900; docs/durability.md).
+// 24.4 us of server CPU each; docs/benchmarks.md). The same with --fsync always: a put waiting
+// for its fsync holds no worker (docs/durability.md).
 unsigned worker_threads(const config& cfg, unsigned cores);
 
 }  // namespace kinesd

@@ -1,12 +1,10 @@
 #pragma once
-// The I/O threads of the HTTP front end, in one of two layouts:
-// - per_thread: one io_context per thread, each run by its thread alone. A connection is placed
-//   on one context when it is accepted and stays there, so its handlers never move between
-//   threads (no cross-thread hand-offs or wake-ups: with one shared context, 2 threads answered
-//   fewer PutRecords than 1). A handler that blocks holds up every connection of its context,
-//   so this layout is for handlers that do not block.
-// - shared: one io_context run by every thread. A handler that blocks (a put waiting for its
-//   fsync with --fsync always) holds up only its own connection while other threads are free.
+// The I/O threads of the HTTP front end: one io_context per thread, each run by its thread
+// alone. A connection is placed on one context when it is accepted and stays there, so its
+// handlers never move between threads (no strands, no cross-thread hand-offs or wake-ups: with
+// one shared context, 2 threads answered fewer PutRecords than 1). A handler that blocks holds
+// up every connection of its context, so handlers must not block: a put waiting for its fsync
+// (--fsync always) does not hold its thread (http/answer_hold.hpp).
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -18,9 +16,7 @@ namespace kinesd::http {
 
 class io_pool {
   public:
-    enum class layout { per_thread, shared };
-
-    io_pool(unsigned threads, layout how);  // threads >= 1
+    explicit io_pool(unsigned threads);  // threads >= 1
     io_pool(const io_pool&) = delete;
     io_pool& operator=(const io_pool&) = delete;
 
@@ -28,8 +24,8 @@ class io_pool {
     boost::asio::io_context& main() { return *contexts_.front(); }
     // The context for the next connection or job: round-robin over the contexts. Any thread.
     boost::asio::io_context& next();
-    // The executor for a new connection: the next context's own when one thread runs it, else a
-    // strand on it (the connection's handlers never run concurrently). Any thread.
+    // The executor for a new connection: the next context's (its handlers never run
+    // concurrently: one thread runs the context). Any thread.
     boost::asio::any_io_executor connection_executor();
     unsigned threads() const { return threads_; }
 
@@ -42,7 +38,6 @@ class io_pool {
   private:
     using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
     unsigned threads_;
-    layout layout_;
     std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
     std::vector<work_guard> keep_running_;  // a context with no connection yet must not return
     std::atomic<std::size_t> next_{0};

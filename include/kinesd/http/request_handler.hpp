@@ -4,8 +4,13 @@
 // transports reach the one dispatcher with the same inputs, and errors look identical on both.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "kinesd/http/request_log.hpp"
+#include "kinesd/shard/pending_commit.hpp"
 
 namespace kinesd {
 struct api_error;
@@ -40,7 +45,20 @@ struct response {
     // Injected latency (fault injection): the transport sends the answer this much later, on a
     // timer (no thread waits). Set on error answers too.
     std::int64_t delay_ms = 0;
+    // --fsync always: the fsyncs the answer waits for (send_when_ready(), answer_hold.hpp).
+    std::vector<pending_commit> commits;
+    // Set while the request is not counted yet (it waits for `commits`): send_when_ready()
+    // finishes it once the answer is settled, so that metrics and the request log see the
+    // status sent and the time the fsync took.
+    std::optional<request_observer> unfinished;
+
+    // Whether the answer must wait (for commits or injected latency) before it goes out.
+    bool held() const { return delay_ms > 0 || !commits.empty(); }
 };
+
+// Makes `res` the AWS-shaped error answer for `e` (status, type header, JSON body); keeps its
+// request id, delay and observer.
+void set_error(response& res, const api_error& e);
 
 // Answers one request: the health and admin paths, else a Kinesis operation through
 // api::dispatch. Never throws: API errors become their 4xx response, anything else is logged

@@ -29,8 +29,8 @@ std::vector<std::thread::id> run_jobs(io_pool& pool, int jobs) {
     return ran;
 }
 
-TEST(io_pool, per_thread_gives_each_thread_its_own_context_in_turn) {
-    io_pool pool(3, io_pool::layout::per_thread);
+TEST(io_pool, gives_each_thread_its_own_context_in_turn) {
+    io_pool pool(3);
     EXPECT_EQ(pool.threads(), 3u);
     auto* first = &pool.next();
     auto* second = &pool.next();
@@ -51,19 +51,10 @@ TEST(io_pool, per_thread_gives_each_thread_its_own_context_in_turn) {
     EXPECT_EQ(threads.size(), 3u);
 }
 
-TEST(io_pool, shared_runs_one_context_on_every_thread) {
-    io_pool pool(4, io_pool::layout::shared);
-    auto* ctx = &pool.next();
-    EXPECT_EQ(&pool.next(), ctx);
-    EXPECT_EQ(&pool.main(), ctx);
-    const auto ran = run_jobs(pool, 8);
-    EXPECT_EQ(ran.size(), 8u);
-}
-
 TEST(io_pool, a_context_without_work_keeps_running_until_stop) {
     // Nothing is posted to the second context: its thread must not return before stop(),
     // or connections placed on it later would never be served.
-    io_pool pool(2, io_pool::layout::per_thread);
+    io_pool pool(2);
     bool late_job_ran = false;
     asio::post(pool.main(), [&] {
         asio::post(pool.next(), [&] {
@@ -78,14 +69,14 @@ TEST(io_pool, a_context_without_work_keeps_running_until_stop) {
 }
 
 TEST(io_pool, stop_before_run_returns_at_once) {
-    io_pool pool(2, io_pool::layout::per_thread);
+    io_pool pool(2);
     pool.stop();
     pool.run();
     SUCCEED();
 }
 
 TEST(io_pool, connection_executors_alternate_between_contexts) {
-    io_pool pool(2, io_pool::layout::per_thread);
+    io_pool pool(2);
     auto a = pool.connection_executor();
     auto b = pool.connection_executor();
     EXPECT_NE(&asio::query(a, asio::execution::context), &asio::query(b, asio::execution::context));
