@@ -156,6 +156,17 @@ def scenarios(t, quick, fill_mib, durable):
     t.stop()
 
 
+def fsync_probe(probe, quick, work):
+    # The same shapes without a server (bench/fsync_probe.cpp): what group commit gets from this
+    # disk, to read the --fsync always figures against.
+    seconds = "2" if quick else "5"
+    for files, producers in ((4, 8), (1, 32)):
+        out = subprocess.run([probe, work, str(files), str(producers), seconds, f"disk.fsync_probe.f{files}p{producers}"],
+                             capture_output=True, text=True, timeout=120)
+        sys.stdout.write(out.stdout)
+        sys.stdout.flush()
+
+
 def fsync_scenario(t, quick, data):
     # Group commit runs one fsync round at a time per shard log (docs/durability.md): 32
     # producers on 4 shards (8 per round at most) and on 1 shard (all 32 can share a round).
@@ -184,7 +195,8 @@ def main():
 
     bench = os.path.join(args.build_dir, "kinesd-bench")
     kinesd = os.path.join(args.build_dir, "kinesd")
-    for path in (bench, kinesd):
+    probe = os.path.join(args.build_dir, "fsync-probe")
+    for path in (bench, kinesd, probe):
         if not os.path.exists(path):
             sys.exit(f"{path} is missing: cmake -S . -B {args.build_dir} -DCMAKE_BUILD_TYPE=Release "
                      f"-DKINESD_BUILD_TESTS=OFF && cmake --build {args.build_dir}")
@@ -196,6 +208,7 @@ def main():
         if not args.skip_kinesd:
             run_scenarios(t, args.quick, args.fill_mib, durable=True)
             fsync_scenario(t, args.quick, data)
+            fsync_probe(probe, args.quick, work)
             shutil.rmtree(data, ignore_errors=True)
         if args.kinesalite or args.kinesalite_dir:
             prefix = args.kinesalite_dir

@@ -1,0 +1,116 @@
+// fsync-probe: group commit on this disk with no server in the way, to compare `--fsync always`
+// figures with. `files` files, `producers` threads per file; a producer appends a 1,100-byte
+// record (pwrite at the file's end, under the file's mutex) and waits until an fdatasync that
+// started after its write has ended; one thread per file runs fdatasync rounds back to back
+// while anyone waits (kinesd's rounds per shard log, without its gathering wait, HTTP, parsing
+// or framing). Prints `label.rate N records/s` and `label.rounds N rounds/s`.
+//
+//   fsync-probe DIR FILES PRODUCERS_PER_FILE SECONDS [LABEL]
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct log_file {
+    int fd = -1;
+    std::mutex mu;
+    std::condition_variable synced_cv;  // a round ended
+    std::condition_variable work_cv;    // a producer waits
+    std::int64_t end = 0;               // append offset, bytes
+    std::uint64_t written = 0;          // records written
+    std::uint64_t synced = 0;           // records covered by the last round
+    int waiting = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 5) {
+        std::fprintf(stderr, "usage: fsync-probe DIR FILES PRODUCERS_PER_FILE SECONDS [LABEL]\n");
+        return 2;
+    }
+    const std::string dir = argv[1];
+    const int files = std::atoi(argv[2]);
+    const int producers = std::atoi(argv[3]);
+    const double seconds = std::atof(argv[4]);
+    const std::string label = argc > 5 ? argv[5] : "fsync_probe";
+    if (files < 1 || producers < 1 || seconds <= 0 || seconds > 600) return 2;
+
+    std::vector<std::unique_ptr<log_file>> logs;
+    for (int i = 0; i < files; ++i) {
+        auto f = std::make_unique<log_file>();
+        const std::string path = dir + "/fsync-probe-" + std::to_string(i);
+        f->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+        if (f->fd < 0) {
+            std::perror(path.c_str());
+            return 1;
+        }
+        ::unlink(path.c_str());  // the descriptor keeps the file until the end
+        logs.push_back(std::move(f));
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> acknowledged{0}, rounds{0};
+    std::vector<std::thread> threads;
+    for (auto& lp : logs) {
+        log_file& f = *lp;
+        threads.emplace_back([&f, &stop, &rounds] {
+            std::unique_lock lock(f.mu);
+            for (;;) {
+                f.work_cv.wait(lock, [&] { return f.waiting > 0 || stop.load(); });
+                if (f.waiting == 0) return;  // stopping, nobody waits
+                const std::uint64_t target = f.written;
+                lock.unlock();
+                ::fdatasync(f.fd);
+                rounds.fetch_add(1, std::memory_order_relaxed);
+                lock.lock();
+                f.synced = target;
+                f.synced_cv.notify_all();
+            }
+        });
+        for (int p = 0; p < producers; ++p)
+            threads.emplace_back([&f, &stop, &acknowledged] {
+                std::array<char, 1100> record{};
+                while (!stop.load(std::memory_order_relaxed)) {
+                    std::unique_lock lock(f.mu);
+                    if (::pwrite(f.fd, record.data(), record.size(), f.end) < 0) return;
+                    f.end += static_cast<std::int64_t>(record.size());
+                    const std::uint64_t mine = ++f.written;
+                    ++f.waiting;
+                    f.work_cv.notify_one();
+                    f.synced_cv.wait(lock, [&] { return f.synced >= mine; });
+                    --f.waiting;
+                    acknowledged.fetch_add(1, std::memory_order_relaxed);
+                }
+            });
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    stop = true;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::uint64_t acked = acknowledged.load();
+    const std::uint64_t round_count = rounds.load();
+    for (auto& f : logs) {
+        std::lock_guard lock(f->mu);
+        f->work_cv.notify_all();
+    }
+    for (auto& t : threads) t.join();
+    for (auto& f : logs) ::close(f->fd);
+    std::printf("%s.rate %.1f records/s\n", label.c_str(), static_cast<double>(acked) / elapsed);
+    std::printf("%s.rounds %.1f rounds/s\n", label.c_str(),
+                static_cast<double>(round_count) / elapsed);
+    return 0;
+}
