@@ -219,6 +219,40 @@ TEST_F(segment_log_faults, corruption_found_by_a_read_is_counted_once) {
 
 // --- fsync policies and group commit ---------------------------------------------------------
 
+// Holds the first fdatasync until release(), as a slow disk would.
+class held_fsync {
+  public:
+    explicit held_fsync(fault_io& io) : io_(io) {
+        io_.on_call([this](io_op op, const std::string&) {
+            if (op != io_op::fdatasync) return;
+            std::unique_lock lock(mu_);
+            if (entered_) return;  // only the first one is held
+            entered_ = true;
+            cv_.notify_all();
+            cv_.wait(lock, [&] { return released_; });
+        });
+    }
+    ~held_fsync() {
+        release();
+        io_.on_call(nullptr);
+    }
+    bool wait_entered() {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_; });
+    }
+    void release() {
+        std::lock_guard lock(mu_);
+        released_ = true;
+        cv_.notify_all();
+    }
+
+  private:
+    fault_io& io_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool entered_ = false, released_ = false;
+};
+
 TEST_F(segment_log_faults, fsync_never_and_interval_commit_without_an_fsync) {
     for (const auto policy : {fsync_policy::never, fsync_policy::interval}) {
         options_.fsync = policy;
@@ -302,27 +336,14 @@ TEST_F(segment_log_faults, a_commit_that_arrives_after_a_later_successful_round_
 TEST_F(segment_log_faults, one_fsync_covers_every_commit_waiting_on_the_log) {
     options_.fsync = fsync_policy::always;
     auto log = open();
-    std::mutex mu;
-    std::condition_variable cv;
-    bool first_sync_entered = false, release = false;
-    io_.on_call([&](io_op op, const std::string&) {
-        if (op != io_op::fdatasync) return;
-        std::unique_lock lock(mu);
-        if (first_sync_entered) return;  // only the first fdatasync is held
-        first_sync_entered = true;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
-    });
+    held_fsync hold(io_);
     const int syncs_before = io_.calls(io_op::fdatasync);
     const auto rounds_before = counter(counters().sync_rounds);
 
     ASSERT_FALSE(append_range(*log, 1, 1));
     std::error_code leader_ec;
     std::thread leader([&, t = log->sync_ticket()] { leader_ec = log->commit(t); });
-    {
-        std::unique_lock lock(mu);
-        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return first_sync_entered; }));
-    }
+    ASSERT_TRUE(hold.wait_entered());
     // The first fsync is in progress. Four more appends, each committed by its own thread.
     constexpr int waiters = 4;
     std::vector<std::thread> threads;
@@ -331,14 +352,9 @@ TEST_F(segment_log_faults, one_fsync_covers_every_commit_waiting_on_the_log) {
         ASSERT_FALSE(append_range(*log, 2 + i, 1));
         threads.emplace_back([&, i, t = log->sync_ticket()] { ecs[i] = log->commit(t); });
     }
-    {
-        std::lock_guard lock(mu);
-        release = true;
-    }
-    cv.notify_all();
+    hold.release();
     leader.join();
     for (auto& t : threads) t.join();
-    io_.on_call(nullptr);
 
     EXPECT_FALSE(leader_ec);
     for (const auto& ec : ecs) EXPECT_FALSE(ec);
@@ -352,31 +368,14 @@ TEST_F(segment_log_faults, one_fsync_covers_every_commit_waiting_on_the_log) {
 TEST_F(segment_log_faults, appends_do_not_wait_for_a_running_fsync) {
     options_.fsync = fsync_policy::always;
     auto log = open();
-    std::mutex mu;
-    std::condition_variable cv;
-    bool entered = false, release = false;
-    io_.on_call([&](io_op op, const std::string&) {
-        if (op != io_op::fdatasync) return;
-        std::unique_lock lock(mu);
-        entered = true;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
-    });
+    held_fsync hold(io_);
     ASSERT_FALSE(append_range(*log, 1, 1));
     std::thread syncer([&, t = log->sync_ticket()] { EXPECT_FALSE(log->commit(t)); });
-    {
-        std::unique_lock lock(mu);
-        ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return entered; }));
-    }
+    ASSERT_TRUE(hold.wait_entered());
     for (seqno s = 2; s <= 50; ++s) ASSERT_FALSE(append_range(*log, s, 1));  // not blocked
     expect_records(*log, 50);
-    {
-        std::lock_guard lock(mu);
-        release = true;
-    }
-    cv.notify_all();
+    hold.release();
     syncer.join();
-    io_.on_call(nullptr);
 }
 
 // --- commit_async: the fsync wait off the caller's thread ---------------------------------------
@@ -415,40 +414,6 @@ class commit_answers {
     std::condition_variable cv_;
     std::map<std::size_t, std::error_code> answers_;
     std::map<std::size_t, std::thread::id> threads_;
-};
-
-// Holds the first fdatasync until release(), as a slow disk would.
-class held_fsync {
-  public:
-    explicit held_fsync(fault_io& io) : io_(io) {
-        io_.on_call([this](io_op op, const std::string&) {
-            if (op != io_op::fdatasync) return;
-            std::unique_lock lock(mu_);
-            if (entered_) return;  // only the first one is held
-            entered_ = true;
-            cv_.notify_all();
-            cv_.wait(lock, [&] { return released_; });
-        });
-    }
-    ~held_fsync() {
-        release();
-        io_.on_call(nullptr);
-    }
-    bool wait_entered() {
-        std::unique_lock lock(mu_);
-        return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_; });
-    }
-    void release() {
-        std::lock_guard lock(mu_);
-        released_ = true;
-        cv_.notify_all();
-    }
-
-  private:
-    fault_io& io_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool entered_ = false, released_ = false;
 };
 
 class segment_log_async_commits : public segment_log_faults {
