@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     std::jthread model_warmup([] { api::api_model::instance(); });
     const config& cfg = cmd.cfg;
     init_logging(cfg.log_level);
-    if (cfg.log_format != "text") set_log_format(cfg.log_format);
+    if (cfg.log_format != log_format::text) set_log_format(cfg.log_format);
     auto log = module_logger("main");
     const auto started = std::chrono::steady_clock::now();
 

@@ -90,19 +90,18 @@ public:
 
 }  // namespace
 
-std::unique_ptr<spdlog::formatter> make_log_formatter(std::string_view format) {
+std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format) {
     auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-    if (format == "text") {
-        f->set_pattern(text_pattern);
-    } else if (format == "json") {
-        f->add_flag<json_message_flag>('*').set_pattern(
-            R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n",%*})");
-    } else {
-        throw std::invalid_argument("log format must be text or json");
+    switch (format) {
+        case log_format::text: f->set_pattern(text_pattern); break;
+        case log_format::json:
+            f->add_flag<json_message_flag>('*').set_pattern(
+                R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n",%*})");
+            break;
     }
     return f;
 }
 
-void set_log_format(std::string_view format) { spdlog::set_formatter(make_log_formatter(format)); }
+void set_log_format(log_format format) { spdlog::set_formatter(make_log_formatter(format)); }
 
 }  // namespace kinesd

@@ -139,11 +139,12 @@ std::vector<option_spec> make_table() {
         std::to_string(d.idle_timeout_ms), [](config& c, const std::string& v) {
             c.idle_timeout_ms = parse_int<std::int64_t>("idle-timeout-ms", v, 100, 86'400'000);
         });
-    add("log-format", "text|json", "log lines as text, or as one JSON object per line", d.log_format,
-        [](config& c, const std::string& v) {
-            if (v != "text" && v != "json")
+    add("log-format", "text|json", "log lines as text, or as one JSON object per line",
+        std::string(to_string(d.log_format)), [](config& c, const std::string& v) {
+            auto format = parse_log_format(v);
+            if (!format)
                 throw config_error(fmt::format("invalid value '{}' for log-format: expected text or json", v));
-            c.log_format = v;
+            c.log_format = *format;
         });
     add("create-streams", "SPECS",
         "streams to create at startup if absent, before ready: name[:shards[:mode]],... "

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kinesd/common/log_format.hpp"
 #include "kinesd/config/stream_spec.hpp"
 #include "kinesd/storage/fsync_policy.hpp"
 
@@ -44,7 +45,7 @@ struct config {
     std::filesystem::path tls_key;   // PEM private key of tls_cert
     std::uint32_t max_connections = 4096;  // open connections; more are closed at accept
     std::int64_t idle_timeout_ms = 120'000;  // a connection with no request in flight closes after
-    std::string log_format = "text";  // text, or json: one JSON object per line for log shippers
+    kinesd::log_format log_format = kinesd::log_format::text;  // json: for log shippers
     std::vector<stream_spec> create_streams;  // created at startup when absent (before ready)
     storage::fsync_policy fsync = storage::fsync_policy::interval;  // docs/durability.md
     std::uint32_t fsync_interval_ms = 1000;  // how often --fsync interval syncs every log

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <spdlog/details/log_msg.h>
+#include <spdlog/formatter.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -10,9 +11,9 @@ using namespace kinesd;
 
 namespace {
 
-std::string format(std::string_view fmt_name, std::string_view logger, std::string_view payload,
+std::string format(log_format how, std::string_view logger, std::string_view payload,
                    spdlog::level::level_enum level = spdlog::level::info) {
-    auto f = make_log_formatter(fmt_name);
+    auto f = make_log_formatter(how);
     spdlog::details::log_msg msg(spdlog::string_view_t(logger.data(), logger.size()), level,
                                  spdlog::string_view_t(payload.data(), payload.size()));
     spdlog::memory_buf_t buf;
@@ -23,7 +24,7 @@ std::string format(std::string_view fmt_name, std::string_view logger, std::stri
 }  // namespace
 
 TEST(log_format, json_lines_are_json_objects_even_with_awkward_messages) {
-    const std::string line = format("json", "shard", "bad \"quote\" \\ and\nnewline \x01");
+    const std::string line = format(log_format::json, "shard", "bad \"quote\" \\ and\nnewline \x01");
     ASSERT_FALSE(line.empty());
     EXPECT_EQ(line.back(), '\n');
     EXPECT_EQ(line.find('\n'), line.size() - 1) << "one line";
@@ -36,7 +37,7 @@ TEST(log_format, json_lines_are_json_objects_even_with_awkward_messages) {
 
 TEST(log_format, request_lines_carry_their_fields_as_members) {
     auto j = nlohmann::json::parse(format(
-        "json", "request",
+        log_format::json, "request",
         "request_id=abc-1 operation=PutRecord stream=orders status=200 error=- latency_ms=0.412 time=x",
         spdlog::level::debug));
     EXPECT_EQ(j["level"], "debug");
@@ -49,7 +50,15 @@ TEST(log_format, request_lines_carry_their_fields_as_members) {
 }
 
 TEST(log_format, text_is_the_classic_line) {
-    const auto line = format("text", "main", "hello");
+    const auto line = format(log_format::text, "main", "hello");
     EXPECT_NE(line.find("Z info [main] hello"), std::string::npos) << line;
-    EXPECT_THROW(make_log_formatter("xml"), std::invalid_argument);
+}
+
+TEST(log_format, only_text_and_json_are_spelled) {
+    EXPECT_EQ(parse_log_format("json"), log_format::json);
+    EXPECT_EQ(parse_log_format("text"), log_format::text);
+    EXPECT_EQ(parse_log_format("xml"), std::nullopt);
+    EXPECT_EQ(parse_log_format("JSON"), std::nullopt);
+    EXPECT_EQ(to_string(log_format::json), "json");
+    EXPECT_EQ(to_string(log_format::text), "text");
 }
