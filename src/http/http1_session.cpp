@@ -234,9 +234,10 @@ private:
 
     void on_read(beast::error_code ec) {
         if (ec == bhttp::error::body_limit) {
-            // Refused before the body is read; the connection cannot be reused after that.
+            // Refused before the body is read; the connection cannot be reused after that. The
+            // request line was parsed (the limit applies to the body): answer in its version.
             const auto limit = core_->state.cfg.max_request_bytes;
-            return write(error_response(body_too_large(limit)), 11, false);
+            return write(error_response(body_too_large(limit)), req_.version, false);
         }
         if (ec) return close_stream(stream_);  // timeout, reset, malformed HTTP: nothing to answer
         const bool keep_alive = parser_->keep_alive();

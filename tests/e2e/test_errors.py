@@ -515,6 +515,16 @@ class Robustness(ErrorCase):
         self.assertIn(status, (None, 400, 413))
         self.assertTrue(self.server.is_running())
 
+    def test_a_body_over_the_limit_is_refused_in_the_request_s_http_version(self):
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            s.sendall(b"POST / HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/x-amz-json-1.1\r\n"
+                      b"X-Amz-Target: Kinesis_20131202.ListStreams\r\n"
+                      b"Content-Length: 1073741824\r\n\r\n")
+            status, headers, body = read_http_response(s)
+        self.assertEqual(status, "HTTP/1.0 400 Bad Request")
+        self.assertEqual(json.loads(body)["__type"], "SerializationException")
+
     def test_server_survives_bad_input_and_still_answers(self):
         """Replays every kind of bad request (and broken connections), then ListStreams."""
         for target, body in [
