@@ -46,23 +46,29 @@ std::optional<epoch_ms> timestamp_member(const json& req, const char* name) {
     return std::nullopt;
 }
 
-std::optional<stream_arn> parse_stream_arn(std::string_view arn) {
-    // arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
-    std::string_view parts[6];
+std::optional<kinesis_arn> parse_kinesis_arn(std::string_view arn) {
+    std::string_view parts[5];  // arn, PARTITION, kinesis, REGION, ACCOUNT; the rest is RESOURCE
     std::string_view rest = arn;
-    for (int i = 0; i < 5; ++i) {
+    for (auto& part : parts) {
         auto colon = rest.find(':');
         if (colon == std::string_view::npos) return std::nullopt;
-        parts[i] = rest.substr(0, colon);
+        part = rest.substr(0, colon);
         rest.remove_prefix(colon + 1);
     }
-    parts[5] = rest;
-    if (parts[0] != "arn" || parts[2] != "kinesis") return std::nullopt;
+    if (parts[0] != "arn" || parts[1].substr(0, 3) != "aws" || parts[2] != "kinesis")
+        return std::nullopt;
+    return kinesis_arn{parts[3], parts[4], rest};
+}
+
+std::optional<stream_arn> parse_stream_arn(std::string_view arn) {
+    // arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME
+    auto parsed = parse_kinesis_arn(arn);
+    if (!parsed) return std::nullopt;
     constexpr std::string_view prefix = "stream/";
-    if (parts[5].substr(0, prefix.size()) != prefix) return std::nullopt;
-    auto name = parts[5].substr(prefix.size());
+    if (parsed->resource.substr(0, prefix.size()) != prefix) return std::nullopt;
+    auto name = parsed->resource.substr(prefix.size());
     if (name.empty() || name.find('/') != std::string_view::npos) return std::nullopt;
-    return stream_arn{parts[3], parts[4], name};
+    return stream_arn{parsed->region, parsed->account, name};
 }
 
 std::string requested_stream_name(const json& req) {

@@ -87,22 +87,15 @@ void purge_gone_consumers(stream_settings& st, epoch_ms now) {
 
 std::optional<consumer_arn> parse_consumer_arn(std::string_view arn) {
     // arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME/consumer/CONSUMER:SECONDS
-    std::string_view parts[5];
-    std::string_view rest = arn;
-    for (auto& part : parts) {
-        auto colon = rest.find(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        part = rest.substr(0, colon);
-        rest.remove_prefix(colon + 1);
-    }
-    if (parts[0] != "arn" || parts[1].substr(0, 3) != "aws" || parts[2] != "kinesis")
-        return std::nullopt;
+    auto parsed = parse_kinesis_arn(arn);
+    if (!parsed) return std::nullopt;
+    std::string_view rest = parsed->resource;
     constexpr std::string_view stream_prefix = "stream/", consumer_infix = "/consumer/";
     if (rest.substr(0, stream_prefix.size()) != stream_prefix) return std::nullopt;
     rest.remove_prefix(stream_prefix.size());
     auto infix = rest.find(consumer_infix);
     if (infix == std::string_view::npos || infix == 0) return std::nullopt;
-    consumer_arn out{parts[3], parts[4], rest.substr(0, infix), {}, 0};
+    consumer_arn out{parsed->region, parsed->account, rest.substr(0, infix), {}, 0};
     rest.remove_prefix(infix + consumer_infix.size());
     auto colon = rest.rfind(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size())

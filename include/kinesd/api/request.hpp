@@ -23,6 +23,12 @@ std::optional<bool> bool_member(const json& req, const char* name);
 // A timestamp member (epoch seconds, possibly fractional) in epoch milliseconds.
 std::optional<epoch_ms> timestamp_member(const json& req, const char* name);
 
+// "arn:PARTITION:kinesis:REGION:ACCOUNT:RESOURCE" split; PARTITION is aws, aws-cn, aws-us-gov...
+struct kinesis_arn {
+    std::string_view region, account, resource;  // resource: "stream/NAME[/consumer/...]"
+};
+std::optional<kinesis_arn> parse_kinesis_arn(std::string_view arn);
+
 struct stream_arn {
     std::string_view region, account, name;
 };

@@ -17,6 +17,17 @@ TEST(request, stream_arns_are_parsed) {
     EXPECT_FALSE(parse_stream_arn("arn:aws:kinesis:us-west-2:123456789012:stream/"));
     EXPECT_FALSE(parse_stream_arn(
         "arn:aws:kinesis:us-west-2:123456789012:stream/orders/consumer/c:1"));
+    EXPECT_FALSE(parse_stream_arn("arn:gcp:kinesis:us-west-2:123456789012:stream/orders"));
+    EXPECT_FALSE(parse_stream_arn("arn:aws:kinesis:us-west-2"));
+}
+
+TEST(request, kinesis_arns_split_at_their_first_five_colons) {
+    auto arn = parse_kinesis_arn("arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/s/consumer/c:17");
+    ASSERT_TRUE(arn);
+    EXPECT_EQ(arn->region, "us-gov-west-1");
+    EXPECT_EQ(arn->account, "123456789012");
+    EXPECT_EQ(arn->resource, "stream/s/consumer/c:17");
+    EXPECT_FALSE(parse_kinesis_arn("urn:aws:kinesis:r:a:stream/s"));
 }
 
 TEST(request, json_strings_are_escaped) {
