@@ -31,7 +31,7 @@ done
 
 # Unit tests that run threads against each other (storage group commit and readers, shard
 # appends, resharding against appends, the registry's syncer, the reaper, shared codecs).
-TSAN_UNIT_FILTER=${KINESD_TSAN_UNIT_FILTER:-'*concurrent*:*thread*:segment_log_faults.*:periodic_syncer.*:stream_registry.*:shard.*:stream_reshard.*:reaper_test.*:subscribe_test.*:append_signal.*'}
+TSAN_UNIT_FILTER=${KINESD_TSAN_UNIT_FILTER:-'*concurrent*:*thread*:segment_log_faults.*:segment_log_async_commits.*:answer_hold_test.*:periodic_syncer.*:stream_registry.*:shard.*:stream_reshard.*:reaper_test.*:subscribe_test.*:append_signal.*'}
 # End-to-end tests with concurrent clients against one server: concurrent producers with
 # --fsync always (group commit), SIGTERM under a put load and the drain of requests in flight,
 # 1000 concurrent calls on one HTTP/2 connection, and the routing/ordering tests. Left out: the
