@@ -60,6 +60,7 @@ struct options {
         "  fill            --stream S --connections C --records N --batch N --payload B\n"
         "  get-records     --stream S --records N        drain N records from every shard, Limit 10000\n"
         "  put-to-get      --stream S --seconds T --rate R   one producer, one polling consumer\n"
+        "  put-to-push     --stream S --seconds T --rate R   one producer, one SubscribeToShard consumer\n"
         "  list-streams                                  one call; exit 0 when answered\n"
         "Common: --label NAME (printed scenario name), --threads N (client threads)\n";
     std::exit(code);
@@ -146,6 +147,35 @@ public:
         auto req = make_request(o_, op, std::move(body));
         bhttp::write(socket_, req);
         return read_response();
+    }
+
+    // A streaming call (SubscribeToShard over HTTP/1.1: a chunked body that runs as long as
+    // the subscription): passes each piece of body to on_data as it arrives until on_data
+    // returns false or the body ends. Returns the status.
+    int stream(std::string_view op, std::string body,
+               const std::function<bool(std::string_view)>& on_data) {
+        auto req = make_request(o_, op, std::move(body));
+        bhttp::write(socket_, req);
+        std::size_t at = 0;
+        int status = 0;
+        for (bool first = true;; first = false) {
+            const std::size_t len = line_at(at);
+            std::string line(buf_.get() + begin_ + at, len);
+            at += len + 2;
+            if (first) status = std::stoi(line.substr(9, 3));
+            else if (line.empty()) break;
+        }
+        begin_ += at;
+        for (;;) {
+            const std::size_t len = line_at(0);
+            const std::size_t chunk = std::stoul(std::string(buf_.get() + begin_, len), nullptr, 16);
+            begin_ += len + 2;
+            if (chunk == 0) return status;
+            fill_to(chunk + 2);
+            const bool more = on_data(std::string_view(buf_.get() + begin_, chunk));
+            begin_ += chunk + 2;
+            if (!more) return status;
+        }
     }
 
 private:
@@ -478,6 +508,97 @@ int put_to_get(const options& o) {
     return lat.empty() ? 1 : 0;
 }
 
+// Splits the event-stream messages (total_len:u32 | headers_len:u32 | prelude_crc:u32 |
+// headers | payload | crc:u32, big-endian) out of `pending`, passing each payload to on_payload.
+void take_event_payloads(std::string& pending, const std::function<void(std::string_view)>& on_payload) {
+    auto be32 = [&](std::size_t at) {
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(pending[at + i]);
+        return v;
+    };
+    std::size_t at = 0;
+    while (pending.size() - at >= 12) {
+        const std::uint32_t total = be32(at), headers = be32(at + 4);
+        if (total < 16 || pending.size() - at < total) break;
+        on_payload(std::string_view(pending).substr(at + 12 + headers, total - 16 - headers));
+        at += total;
+    }
+    pending.erase(0, at);
+}
+
+int put_to_push(const options& o) {
+    // Producer: `rate` PutRecords per second, each carrying its send time; consumer: an
+    // enhanced fan-out consumer subscribed to the (single) shard from LATEST, over HTTP/1.1.
+    auto shards = shard_ids(o);
+    if (shards.empty()) return 1;
+    sync_client setup(o);
+    const std::string stream_arn =
+        json_field(setup.call("DescribeStreamSummary", nlohmann::json{{"StreamName", o.stream}}.dump()).second,
+                   "StreamARN");
+    auto [rs, rb] = setup.call("RegisterStreamConsumer",
+                               nlohmann::json{{"StreamARN", stream_arn}, {"ConsumerName", o.label}}.dump());
+    const std::string consumer_arn = json_field(rb, "ConsumerARN");
+    if (rs != 200 || consumer_arn.empty()) {
+        std::cerr << "RegisterStreamConsumer: " << rs << " " << rb << "\n";
+        return 1;
+    }
+    bool active = false;
+    for (int i = 0; i < 20000 && !active; ++i) {
+        auto [s2, b2] = setup.call("DescribeStreamConsumer", nlohmann::json{{"ConsumerARN", consumer_arn}}.dump());
+        active = s2 == 200 && b2.find("\"ACTIVE\"") != std::string::npos;
+        if (!active) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // waiting for a server
+    }
+    if (!active) return 1;
+
+    std::atomic<bool> stop{false}, subscribed{false};
+    std::vector<double> lat;
+    std::thread consumer([&] {
+        sync_client c(o);
+        std::string pending;
+        c.stream("SubscribeToShard",
+                 nlohmann::json{{"ConsumerARN", consumer_arn},
+                                {"ShardId", shards[0]},
+                                {"StartingPosition", {{"Type", "LATEST"}}}}.dump(),
+                 [&](std::string_view data) {
+                     const auto now = steady::now().time_since_epoch().count();
+                     subscribed = true;
+                     pending.append(data);
+                     take_event_payloads(pending, [&](std::string_view payload) {
+                         auto doc = nlohmann::json::parse(payload, nullptr, false);
+                         if (!doc.is_object() || !doc.contains("Records")) return;
+                         for (const auto& r : doc["Records"]) {
+                             auto raw = kinesd::base64::decode(r["Data"].get<std::string>());
+                             if (raw) lat.push_back((now - std::stoll(*raw)) / 1e6);
+                         }
+                     });
+                     return !stop.load();
+                 });
+    });
+    for (int i = 0; i < 20000 && !subscribed.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the first event: subscribed
+    sync_client producer(o);
+    const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, o.rate));
+    const auto end = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o.seconds));
+    auto next = steady::now();
+    while (steady::now() < end) {
+        std::string stamp = std::to_string(steady::now().time_since_epoch().count());
+        producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
+                                       kinesd::base64::encode(stamp) + "\"}");
+        next += interval;
+        std::this_thread::sleep_until(next);  // pacing the producer is the scenario, not a race
+    }
+    stop = true;
+    // The consumer returns at its next event: one more record wakes it.
+    producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
+                                   kinesd::base64::encode(std::to_string(steady::now().time_since_epoch().count())) +
+                                   "\"}");
+    consumer.join();
+    print(o.label + ".samples", static_cast<double>(lat.size()), "records");
+    print(o.label + ".p50", percentile(lat, 0.5), "ms");
+    print(o.label + ".p99", percentile(lat, 0.99), "ms");
+    return lat.empty() ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -526,6 +647,7 @@ int main(int argc, char** argv) {
         }
         if (o.scenario == "get-records") return get_records(o);
         if (o.scenario == "put-to-get") return put_to_get(o);
+        if (o.scenario == "put-to-push") return put_to_push(o);
     } catch (const std::exception& e) {
         std::cerr << "kinesd-bench: " << e.what() << "\n";
         return 1;
