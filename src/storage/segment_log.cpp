@@ -360,18 +360,17 @@ void segment_log::gather_waiters(std::unique_lock<std::mutex>& lock) {
 void segment_log::serve_waiters() {
     std::unique_lock lock(sync_mu_);
     std::vector<std::pair<waiter, std::error_code>> answered;
-    for (;;) {
-        gather_waiters(lock);
-        run_round(lock, answered);
-        const bool more = !waiters_.empty();  // appends that came during the round
-        if (!more) sync_running_ = false;     // the destructor may run once the lock is let go
-        sync_cv_.notify_all();
-        lock.unlock();
-        for (auto& [w, result] : answered) w.second(result);  // touches nothing of the log
-        if (!more) return;
-        answered.clear();
-        lock.lock();
-    }
+    gather_waiters(lock);
+    run_round(lock, answered);
+    // Appends that came during the round wait for the next, run by a new job at the back of
+    // the runner's queue (sync_running_ stays set): a log that is never idle must not keep a
+    // runner thread to itself while other logs' jobs wait for one.
+    const bool more = !waiters_.empty();
+    if (!more) sync_running_ = false;  // the destructor may run once the lock is let go
+    sync_cv_.notify_all();
+    lock.unlock();
+    if (more) options_.fsync_runner([this] { serve_waiters(); });
+    for (auto& [w, result] : answered) w.second(result);  // touches nothing of the log
 }
 
 std::error_code segment_log::run_round(std::unique_lock<std::mutex>& lock,

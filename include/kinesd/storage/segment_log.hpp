@@ -82,7 +82,8 @@ class segment_log final : public shard_log {
     using waiter = std::pair<std::uint64_t, commit_callback>;  // (ticket, done)
     std::error_code run_round(std::unique_lock<std::mutex>& lock,
                               std::vector<std::pair<waiter, std::error_code>>& answered);
-    // Runs rounds until no waiter is left (a job of the fsync runner).
+    // A job of the fsync runner: runs one round, then passes the lead to a new job if waiters
+    // are left (so that jobs of busy logs take turns on the runner's threads).
     void serve_waiters();
     // Before a runner's round: waits, up to half the last round's time (at most 1 ms), until
     // as many producers wait as the last round left plus those it answered. Producers that

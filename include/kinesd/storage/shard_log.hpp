@@ -269,9 +269,10 @@ struct segment_log_options {
     bool verify_all_frames_on_open = false;
     fsync_policy fsync = fsync_policy::interval;  // what commit() does; see fsync_policy
     // Runs the fsync rounds that commit_async() waiters need, off their threads (with
-    // fsync_policy::always). Each job runs rounds until no waiter is left; the runner must run
-    // every job it is given, on a thread of its own (never inside the call), and outlive the
-    // log. Empty: commit_async() waits like commit().
+    // fsync_policy::always). Each job runs one round of one log and posts the next if waiters
+    // are left; the runner must run every job it is given, in about the order given, on a
+    // thread of its own (never inside the call), and outlive the log. Empty: commit_async()
+    // waits like commit().
     std::function<void(std::function<void()> job)> fsync_runner = nullptr;
     // The file system calls of the log (tests inject faults); nullptr: system_file_io().
     file_io* io = nullptr;

@@ -488,6 +488,40 @@ TEST_F(segment_log_async_commits, a_sync_running_when_commits_arrive_passes_them
     EXPECT_NE(answers.thread_of(0), std::this_thread::get_id());
 }
 
+// A log whose producers never let it idle must not keep the runner's only thread: after each
+// round its next one goes to the back of the queue, so another log's waiter is answered.
+TEST_F(segment_log_async_commits, a_busy_log_does_not_starve_another_of_the_runner) {
+    boost::asio::thread_pool one_thread(1);
+    options_.fsync_runner = [&](std::function<void()> job) {
+        boost::asio::post(one_thread, std::move(job));
+    };
+    auto busy = open();
+    recovery_report report;
+    auto quiet = segment_log::open(tmp_.path() / "quiet", options_, report);
+    commit_answers answers;
+    // The busy log's producer puts again during each of its fsyncs (on the runner thread, its
+    // only writer from then on), so a waiter is always left when a round ends.
+    std::atomic<bool> stop{false};
+    seqno next = 2;
+    io_.on_call([&](io_op op, const std::string& path) {
+        if (op != io_op::fdatasync || stop.load() || path.find("/shard/") == std::string::npos)
+            return;
+        ASSERT_FALSE(append_range(*busy, next++, 1));
+        busy->commit_async(busy->sync_ticket(), [](std::error_code) {});
+    });
+    ASSERT_FALSE(append_range(*busy, 1, 1));
+    busy->commit_async(busy->sync_ticket(), [](std::error_code) {});
+    ASSERT_FALSE(append_range(*quiet, 1, 1));
+    quiet->commit_async(quiet->sync_ticket(), answers.callback(0));
+    const auto got = answers.wait(1);  // bounded: 30 s
+    stop = true;
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_FALSE(got[0]);
+    busy.reset();  // waits for its last round; before the pool, which runs it
+    quiet.reset();
+    io_.on_call(nullptr);
+}
+
 // The log is destroyed (stream deleted) while a round of the fsync runner is in progress: the
 // destructor waits for it (ASan would catch the round touching a freed log).
 TEST_F(segment_log_async_commits, destroying_the_log_waits_for_its_running_round) {
