@@ -20,24 +20,24 @@ metrics::request_metrics& api_request_metrics();
 // fsync with --fsync always). Not thread-safe (one request at a time).
 class request_observer {
 public:
-  request_observer();  // notes the start time
+    request_observer();  // notes the start time
 
-  // The operation from X-Amz-Target, once known (unknown or absent: operation="unknown").
-  void set_operation(std::string_view operation);
+    // The operation from X-Amz-Target, once known (unknown or absent: operation="unknown").
+    void set_operation(std::string_view operation);
 
-  // Where the handler writes the stream name for the debug line (api::context::log_stream);
-  // nullptr when debug logging is off, so that the data path does no work for it.
-  std::string* stream_slot() { return debug_ ? &stream_ : nullptr; }
+    // Where the handler writes the stream name for the debug line (api::context::log_stream);
+    // nullptr when debug logging is off, so that the data path does no work for it.
+    std::string* stream_slot() { return debug_ ? &stream_ : nullptr; }
 
-  // Counts the request and logs its line. error_type: the x-amzn-ErrorType, empty on success.
-  void finish(int http_status, std::string_view error_type, std::string_view request_id);
+    // Counts the request and logs its line. error_type: the x-amzn-ErrorType, empty on success.
+    void finish(int http_status, std::string_view error_type, std::string_view request_id);
 
 private:
-  std::chrono::steady_clock::time_point start_;
-  std::string_view operation_;
-  std::size_t operation_index_;
-  bool debug_;
-  std::string stream_;
+    std::chrono::steady_clock::time_point start_;
+    std::string_view operation_;
+    std::size_t operation_index_;
+    bool debug_;
+    std::string stream_;
 };
 
 }  // namespace kinesd::http

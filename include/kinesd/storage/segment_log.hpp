@@ -125,8 +125,9 @@ class segment_log final : public shard_log {
     // only when an fsync fails.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> failed_;
     segment_list unsynced_;          // sealed segments whose files were not fsynced yet
-    // commit_async() callers whose tickets no round has covered yet. Never empty while no
-    // round runs: whoever ends a round with waiters left passes the lead on to a runner job.
+    // commit_async() callers whose tickets no round has covered yet. Empty whenever no round
+    // runs (sync_running_ false): whoever ends a round with waiters left passes the lead on to
+    // a runner job.
     std::vector<waiter> waiters_;
     std::condition_variable gather_cv_;  // gather_waiters(): enough producers wait
     bool gathering_ = false;
