@@ -464,9 +464,44 @@ int get_records(const options& o) {
     return records >= o.records ? 0 : 1;
 }
 
+// The latency scenarios: one producer puts records whose data is their send time (steady_clock
+// nanoseconds, decimal), one consumer measures how late each arrives.
+void put_stamped(sync_client& producer, const options& o) {
+    const std::string stamp = std::to_string(steady::now().time_since_epoch().count());
+    producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
+                                   kinesd::base64::encode(stamp) + "\"}");
+}
+
+// `rate` stamped records per second for `seconds`.
+void run_paced_producer(const options& o) {
+    sync_client producer(o);
+    const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, o.rate));
+    const auto end = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o.seconds));
+    auto next = steady::now();
+    while (steady::now() < end) {
+        put_stamped(producer, o);
+        next += interval;
+        std::this_thread::sleep_until(next);  // pacing the producer is the scenario, not a race
+    }
+}
+
+// Adds the latency of each record of `records` (a Records array) received at `now`, in ms.
+void add_latencies(const nlohmann::json& records, steady::rep now, std::vector<double>& lat) {
+    for (const auto& r : records) {
+        auto raw = kinesd::base64::decode(r["Data"].get<std::string>());
+        if (raw) lat.push_back((now - std::stoll(*raw)) / 1e6);
+    }
+}
+
+int report_latencies(const options& o, std::vector<double>& lat) {
+    print(o.label + ".samples", static_cast<double>(lat.size()), "records");
+    print(o.label + ".p50", percentile(lat, 0.5), "ms");
+    print(o.label + ".p99", percentile(lat, 0.99), "ms");
+    return lat.empty() ? 1 : 0;
+}
+
 int put_to_get(const options& o) {
-    // Producer: `rate` PutRecords per second, each carrying its send time; consumer: a tight
-    // GetRecords loop on the (single) shard from LATEST.
+    // Consumer: a tight GetRecords loop on the (single) shard from LATEST.
     auto shards = shard_ids(o);
     if (shards.empty()) return 1;
     std::atomic<bool> stop{false};
@@ -481,31 +516,15 @@ int put_to_get(const options& o) {
             if (status != 200) break;
             const auto now = steady::now().time_since_epoch().count();
             auto doc = nlohmann::json::parse(body);
-            for (const auto& r : doc["Records"]) {
-                auto raw = kinesd::base64::decode(r["Data"].get<std::string>());
-                if (raw) lat.push_back((now - std::stoll(*raw)) / 1e6);
-            }
+            add_latencies(doc["Records"], now, lat);
             it = doc.value("NextShardIterator", "");
         }
     });
-    sync_client producer(o);
-    const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, o.rate));
-    const auto end = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o.seconds));
-    auto next = steady::now();
-    while (steady::now() < end) {
-        std::string stamp = std::to_string(steady::now().time_since_epoch().count());
-        producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
-                                       kinesd::base64::encode(stamp) + "\"}");
-        next += interval;
-        std::this_thread::sleep_until(next);  // pacing the producer is the scenario, not a race
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    run_paced_producer(o);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last records' polls
     stop = true;
     consumer.join();
-    print(o.label + ".samples", static_cast<double>(lat.size()), "records");
-    print(o.label + ".p50", percentile(lat, 0.5), "ms");
-    print(o.label + ".p99", percentile(lat, 0.99), "ms");
-    return lat.empty() ? 1 : 0;
+    return report_latencies(o, lat);
 }
 
 // Splits the event-stream messages (total_len:u32 | headers_len:u32 | prelude_crc:u32 |
@@ -527,8 +546,8 @@ void take_event_payloads(std::string& pending, const std::function<void(std::str
 }
 
 int put_to_push(const options& o) {
-    // Producer: `rate` PutRecords per second, each carrying its send time; consumer: an
-    // enhanced fan-out consumer subscribed to the (single) shard from LATEST, over HTTP/1.1.
+    // Consumer: an enhanced fan-out consumer subscribed to the (single) shard from LATEST, over
+    // HTTP/1.1 (a chunked event stream).
     auto shards = shard_ids(o);
     if (shards.empty()) return 1;
     sync_client setup(o);
@@ -560,43 +579,26 @@ int put_to_push(const options& o) {
                                 {"ShardId", shards[0]},
                                 {"StartingPosition", {{"Type", "LATEST"}}}}.dump(),
                  [&](std::string_view data) {
+                     if (stop.load()) return false;  // the wake-up record below is not a sample
                      const auto now = steady::now().time_since_epoch().count();
                      subscribed = true;
                      pending.append(data);
                      take_event_payloads(pending, [&](std::string_view payload) {
                          auto doc = nlohmann::json::parse(payload, nullptr, false);
-                         if (!doc.is_object() || !doc.contains("Records")) return;
-                         for (const auto& r : doc["Records"]) {
-                             auto raw = kinesd::base64::decode(r["Data"].get<std::string>());
-                             if (raw) lat.push_back((now - std::stoll(*raw)) / 1e6);
-                         }
+                         if (doc.is_object() && doc.contains("Records")) add_latencies(doc["Records"], now, lat);
                      });
-                     return !stop.load();
+                     return true;
                  });
     });
     for (int i = 0; i < 20000 && !subscribed.load(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the first event: subscribed
-    sync_client producer(o);
-    const auto interval = std::chrono::nanoseconds(1'000'000'000LL / std::max(1, o.rate));
-    const auto end = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o.seconds));
-    auto next = steady::now();
-    while (steady::now() < end) {
-        std::string stamp = std::to_string(steady::now().time_since_epoch().count());
-        producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
-                                       kinesd::base64::encode(stamp) + "\"}");
-        next += interval;
-        std::this_thread::sleep_until(next);  // pacing the producer is the scenario, not a race
-    }
+    run_paced_producer(o);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the last records' events
     stop = true;
-    // The consumer returns at its next event: one more record wakes it.
-    producer.call("PutRecord", "{\"StreamName\":\"" + o.stream + "\",\"PartitionKey\":\"k\",\"Data\":\"" +
-                                   kinesd::base64::encode(std::to_string(steady::now().time_since_epoch().count())) +
-                                   "\"}");
+    sync_client waker(o);
+    put_stamped(waker, o);  // the consumer returns at its next event
     consumer.join();
-    print(o.label + ".samples", static_cast<double>(lat.size()), "records");
-    print(o.label + ".p50", percentile(lat, 0.5), "ms");
-    print(o.label + ".p99", percentile(lat, 0.99), "ms");
-    return lat.empty() ? 1 : 0;
+    return report_latencies(o, lat);
 }
 
 }  // namespace
