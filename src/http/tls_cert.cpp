@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct pkey_free { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
+struct pkey_ctx_free { void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); } };
 struct x509_free { void operator()(X509* p) const { X509_free(p); } };
 struct bio_free { void operator()(BIO* p) const { BIO_free(p); } };
 using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
@@ -32,9 +33,15 @@ constexpr long day = 24 * hour;
 [[noreturn]] void fail(const std::string& what) { throw tls_error("TLS certificate: " + what); }
 
 pkey_ptr new_key() {
-    pkey_ptr key(EVP_EC_gen("P-256"));
-    if (!key) fail("cannot generate a P-256 key");
-    return key;
+    // Not EVP_EC_gen: it expands to the variadic EVP_PKEY_Q_keygen, which kinesd's run-time
+    // OpenSSL binding (common/openssl_runtime.hpp) cannot forward.
+    std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* generated = nullptr;
+    if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256") != 1 ||
+        EVP_PKEY_generate(ctx.get(), &generated) != 1)
+        fail("cannot generate a P-256 key");
+    return pkey_ptr(generated);
 }
 
 void add_ext(X509* cert, X509* issuer, int nid, const char* value) {

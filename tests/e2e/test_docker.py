@@ -20,7 +20,7 @@ import unittest
 import boto3
 import botocore.config
 
-from kinesd_harness import ACCESS_KEY, REPO_ROOT, SECRET_KEY, free_port, kinesd_binary
+from kinesd_harness import ACCESS_KEY, REPO_ROOT, SECRET_KEY, KinesdServer, free_port, kinesd_binary
 
 DOCKERFILE = os.path.join(REPO_ROOT, "docker", "Dockerfile")
 ENTRYPOINT = os.path.join(REPO_ROOT, "docker", "entrypoint.sh")
@@ -84,6 +84,39 @@ class DockerfileChecks(unittest.TestCase):
                     owner = q.stdout.split(":")[0].strip()
                     break
             self.assertIsNotNone(owner, f"no Debian package owns {lib}")
+            self.assertIn(owner, installed, f"{lib} comes from {owner}, which the runtime stage does not install")
+
+    def test_runtime_stage_installs_every_library_kinesd_loads_at_run_time(self):
+        # kinesd loads OpenSSL with dlopen on first use, so ldd does not list it: these are the
+        # libraries mapped by a server that has hashed a partition key (MD5) and issued a shard
+        # iterator (HMAC).
+        if shutil.which("dpkg") is None or shutil.which("ldd") is None:
+            self.skipTest("needs dpkg and ldd (Debian)")
+        linked = subprocess.run(["ldd", kinesd_binary()], capture_output=True, text=True, timeout=60, check=True)
+        # Loading OpenSSL at exec cost about 4 ms of every start (docs/benchmarks.md).
+        self.assertNotIn("libcrypto", linked.stdout, "kinesd should load OpenSSL on first use, not at exec")
+        with KinesdServer() as server:
+            kinesis = server.client()
+            kinesis.create_stream(StreamName="libs", ShardCount=1)
+            kinesis.get_waiter("stream_exists").wait(StreamName="libs", WaiterConfig={"Delay": 0.1})
+            kinesis.put_record(StreamName="libs", Data=b"x", PartitionKey="k")
+            shard_id = kinesis.list_shards(StreamName="libs")["Shards"][0]["ShardId"]
+            kinesis.get_shard_iterator(StreamName="libs", ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")
+            with open(f"/proc/{server.pid}/maps") as f:
+                mapped = {line.split()[-1] for line in f if ".so" in line.split()[-1]}
+        self.assertTrue(any("libssl.so" in lib for lib in mapped), mapped)
+        self.assertTrue(any("libcrypto.so" in lib for lib in mapped), mapped)
+        installed = apt_installed(self.stages["runtime"])
+        sanitizer_runtimes = re.compile(r"/lib(asan|ubsan|tsan|lsan)\.so")
+        for lib in sorted(mapped):
+            if sanitizer_runtimes.search(lib):
+                continue
+            q = subprocess.run(["dpkg", "-S", lib], capture_output=True, text=True, timeout=60)
+            if q.returncode != 0:  # /lib is a symlink to /usr/lib on Debian 12: dpkg knows one name
+                q = subprocess.run(["dpkg", "-S", lib.replace("/usr/lib/", "/lib/", 1)],
+                                   capture_output=True, text=True, timeout=60)
+            self.assertEqual(q.returncode, 0, f"no Debian package owns {lib}")
+            owner = q.stdout.split(":")[0].strip()
             self.assertIn(owner, installed, f"{lib} comes from {owner}, which the runtime stage does not install")
 
     def test_build_stage_installs_what_setup_deps_builds_with(self):
