@@ -106,13 +106,19 @@ stream_registry::stream_registry(registry_options options, const clock& clk)
     if (ec)
         throw std::runtime_error(fmt::format("cannot create data dir {}: {}",
                                              options_.data_dir.string(), ec.message()));
-    iterators_ = std::make_unique<iterator_codec>(
-        load_or_create_iterator_key(options_.data_dir / "iterator.key"));
     streams_.store(std::make_shared<const stream_map>());
     recover();
 }
 
 stream_registry::~stream_registry() = default;
+
+const iterator_codec& stream_registry::iterators() const {
+    std::call_once(iterators_once_, [this] {
+        iterators_ = std::make_unique<iterator_codec>(
+            load_or_create_iterator_key(options_.data_dir / "iterator.key"));
+    });
+    return *iterators_;
+}
 
 void stream_registry::recover() {
     // A deletion interrupted by a crash left its directory in trash/: finish it.

@@ -41,7 +41,7 @@ private:
     std::array<std::uint8_t, 32> key_;
 };
 
-// 32 random bytes from OpenSSL's RAND_bytes.
+// 32 random bytes from the kernel (fill_random).
 std::array<std::uint8_t, 32> random_iterator_key();
 
 }  // namespace kinesd

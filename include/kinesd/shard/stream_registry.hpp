@@ -42,8 +42,8 @@ struct create_stream_request {
 
 class stream_registry {
 public:
-    // Opens data_dir (creating it), loads the iterator key and recovers every stream.
-    // Throws std::runtime_error if the data dir cannot be used.
+    // Opens data_dir (creating it) and recovers every stream. Throws std::runtime_error if the
+    // data dir cannot be used.
     stream_registry(registry_options options, const clock& clk);
     ~stream_registry();
 
@@ -76,7 +76,13 @@ public:
                  const std::function<stream::reshard_change(const stream_settings&,
                                                             std::uint32_t account_open_shards)>& decide);
 
-    const iterator_codec& iterators() const { return *iterators_; }
+    // The codec of shard iterators. Its key is loaded from data_dir/iterator.key, or made and
+    // written there (fsynced), on the first call rather than at startup: on a fresh data dir
+    // that fsync waits for whatever else the file system has to write (ext4 commits its journal
+    // with every file written before it: 140 ms right after a build had written kinesd's
+    // binary), and an empty start needs no iterator. Thread-safe. Throws std::runtime_error if
+    // the key cannot be read or written; the next call tries again.
+    const iterator_codec& iterators() const;
     const registry_options& options() const { return options_; }
     const clock& time() const { return clock_; }
     std::size_t stream_count() const;
@@ -108,7 +114,8 @@ private:
 
     registry_options options_;
     const clock& clock_;
-    std::unique_ptr<iterator_codec> iterators_;
+    mutable std::once_flag iterators_once_;
+    mutable std::unique_ptr<iterator_codec> iterators_;  // set once, by iterators()
     mutable std::mutex control_mu_;  // serializes changes to the map
     std::atomic<std::shared_ptr<const stream_map>> streams_;
 };

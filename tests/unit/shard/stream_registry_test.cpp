@@ -112,6 +112,32 @@ TEST(stream_registry, streams_and_records_survive_a_restart) {
     EXPECT_TRUE(read_all(*s->shards()->open[0]).empty());
 }
 
+// The iterator key is made on first use, not at startup (no fsync in an empty start), and an
+// iterator issued before a restart still decodes after it.
+TEST(stream_registry, the_iterator_key_is_made_on_first_use_and_kept_across_restarts) {
+    temp_dir dir;
+    manual_clock clock;
+    const iterator_position pos{.stream_name = "orders", .stream_uid = 7, .shard_index = 1,
+                                .after_seq = 42, .min_arrival_ms = 0, .issued_ms = 1000};
+    std::string text;
+    {
+        stream_registry reg(options(dir.path()), clock);
+        EXPECT_FALSE(fs::exists(dir.path() / "iterator.key"));
+        text = reg.iterators().encode(pos);
+        EXPECT_EQ(fs::file_size(dir.path() / "iterator.key"), 32u);
+        EXPECT_EQ(reg.iterators().decode(text), pos);  // the same key on later calls
+    }
+    stream_registry reg(options(dir.path()), clock);
+    EXPECT_EQ(reg.iterators().decode(text), pos);
+    // A key that cannot be read or made fails the call, and the next call tries again.
+    temp_dir other;
+    stream_registry blocked(options(other.path()), clock);
+    fs::create_directory(other.path() / "iterator.key.tmp");  // the atomic write cannot create it
+    EXPECT_THROW(blocked.iterators(), std::runtime_error);
+    fs::remove(other.path() / "iterator.key.tmp");
+    EXPECT_EQ(blocked.iterators().decode(blocked.iterators().encode(pos)), pos);
+}
+
 TEST(stream_registry, state_transitions_follow_the_clock) {
     temp_dir dir;
     manual_clock clock;
