@@ -113,10 +113,15 @@ stream_registry::stream_registry(registry_options options, const clock& clk)
 stream_registry::~stream_registry() = default;
 
 const iterator_codec& stream_registry::iterators() const {
-    std::call_once(iterators_once_, [this] {
+    if (const iterator_codec* ready = iterators_ready_.load(std::memory_order_acquire))
+        return *ready;
+    std::lock_guard lock(iterators_mu_);
+    if (!iterators_) {
+        // Throws without setting anything: the next call tries again.
         iterators_ = std::make_unique<iterator_codec>(
             load_or_create_iterator_key(options_.data_dir / "iterator.key"));
-    });
+        iterators_ready_.store(iterators_.get(), std::memory_order_release);
+    }
     return *iterators_;
 }
 

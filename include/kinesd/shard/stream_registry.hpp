@@ -2,6 +2,7 @@
 // All streams of the server, by (account, region, name), and their life cycle: create, recover
 // from disk, delete. Lookups on the data path are lock-free (a copy-on-write map); changes are
 // serialized by one control-plane mutex and are durable when they return.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -80,8 +81,9 @@ public:
     // written there (fsynced), on the first call rather than at startup: on a fresh data dir
     // that fsync waits for whatever else the file system has to write (ext4 commits its journal
     // with every file written before it: 140 ms right after a build had written kinesd's
-    // binary), and an empty start needs no iterator. Thread-safe. Throws std::runtime_error if
-    // the key cannot be read or written; the next call tries again.
+    // binary), and an empty start needs no iterator. Thread-safe; after the first call, one
+    // atomic load. Throws std::runtime_error if the key cannot be read or written; the next
+    // call tries again.
     const iterator_codec& iterators() const;
     const registry_options& options() const { return options_; }
     const clock& time() const { return clock_; }
@@ -114,8 +116,12 @@ private:
 
     registry_options options_;
     const clock& clock_;
-    mutable std::once_flag iterators_once_;
-    mutable std::unique_ptr<iterator_codec> iterators_;  // set once, by iterators()
+    // Set once, by iterators(), under iterators_mu_; then published in iterators_ready_ for the
+    // lock-free path. Not std::call_once: TSan's pthread_once never lets a call whose callable
+    // threw be retried (the next call hangs).
+    mutable std::mutex iterators_mu_;
+    mutable std::unique_ptr<iterator_codec> iterators_;
+    mutable std::atomic<const iterator_codec*> iterators_ready_{nullptr};
     mutable std::mutex control_mu_;  // serializes changes to the map
     std::atomic<std::shared_ptr<const stream_map>> streams_;
 };
