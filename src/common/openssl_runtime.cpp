@@ -1,13 +1,20 @@
-// The OpenSSL functions kinesd calls, forwarded to libssl/libcrypto loaded with dlopen on first
-// use (see include/kinesd/common/openssl_runtime.hpp for why). Compiled into the `kinesd`
-// executable only: anything else linking kinesd_core links OpenSSL itself.
+// kinesd loads OpenSSL (libssl and the libcrypto it needs) on its first call, not when the
+// process starts. Mapping and relocating libcrypto at exec was about 4 ms of CPU (BIND_NOW,
+// 21,000 relocations, 4,000 symbol lookups): a fifth of an empty start, and an empty start
+// answers its first ListStreams without OpenSSL (docs/benchmarks.md). The first request that
+// hashes a partition key, signs an iterator or shakes hands over TLS waits the ~4 ms once.
+// (Loading it on a spare thread once the listener was up made the first ListStreams 1.5-2 ms
+// slower on 2 cores.)
 //
-// Each forwarder has the name and signature of the OpenSSL function; the OpenSSL headers are
-// included, so a signature that differs from OpenSSL's is a compile error. The executable does not
-// export these names (no shared library it links refers to them), so libssl's own calls into
-// libcrypto never land here.
-#include "kinesd/common/openssl_runtime.hpp"
-
+// This file is compiled into the `kinesd` executable only; the tests and the benchmark link
+// OpenSSL as usual (kinesd_openssl in CMakeLists.txt). Each forwarder below has the name and
+// signature of an OpenSSL function; the OpenSSL headers are included, so a signature that differs
+// from OpenSSL's is a compile error. A call to an OpenSSL function not in the list fails the link
+// of `kinesd` with an undefined reference: add it to the list. The executable does not export
+// these names (no shared library it links refers to them), so libssl's own calls into libcrypto
+// never land here. If the library or a function is missing (a broken installation), the first
+// call logs why and ends the process with exit status 1, as the dynamic loader would have
+// refused to start it.
 #include <dlfcn.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -181,16 +188,14 @@ function_table resolve() {
     return t;
 }
 
-// Thread-safe: a function-local static is initialized once, and every caller waits for it.
+// Thread-safe: a function-local static is initialized once, and every caller waits for it
+// (resolve() never throws: it ends the process instead).
 const function_table& functions() {
     static const function_table table = resolve();
     return table;
 }
 
 }  // namespace
-
-void load() { functions(); }
-
 }  // namespace kinesd::openssl_runtime
 
 // The forwarders: OpenSSL's names, in the global namespace, with C linkage as declared by the

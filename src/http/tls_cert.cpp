@@ -34,7 +34,7 @@ constexpr long day = 24 * hour;
 
 pkey_ptr new_key() {
     // Not EVP_EC_gen: it expands to the variadic EVP_PKEY_Q_keygen, which kinesd's run-time
-    // OpenSSL binding (common/openssl_runtime.hpp) cannot forward.
+    // OpenSSL binding (src/common/openssl_runtime.cpp) cannot forward.
     std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     EVP_PKEY* generated = nullptr;
     if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 ||
