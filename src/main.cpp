@@ -21,6 +21,7 @@
 #include "kinesd/shard/bootstrap.hpp"
 #include "kinesd/shard/on_demand_scaling.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "kinesd/storage/commit_pipeline.hpp"
 #include "kinesd/storage/periodic_syncer.hpp"
 
 namespace {
@@ -37,9 +38,6 @@ void keep_large_answers_warm() {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest value glibc accepts
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
-
-// Threads running fsync rounds with --fsync always: rounds of different shards overlap.
-constexpr int fsync_round_threads = 16;
 
 }  // namespace
 
@@ -83,15 +81,23 @@ int main(int argc, char** argv) {
     std::size_t final_sync_failures = 0;
 
     try {
-        // --fsync always: the fsync rounds the puts wait for run here, so that no I/O thread
-        // blocks in one (a round per shard at a time; a thread blocked in fdatasync costs no
-        // CPU). Declared before streams: their logs hand it jobs until they are destroyed.
-        std::optional<boost::asio::thread_pool> fsync_threads;
+        // --fsync always: the fsync rounds the puts wait for run on a thread of their own, so
+        // that no I/O thread blocks in one (a thread blocked in fsync costs no CPU), one round
+        // at a time for every shard (commit_pipeline.hpp). Declared before streams: their logs
+        // hand the pipeline their waiters until they are destroyed.
+        std::optional<boost::asio::thread_pool> fsync_thread;
+        std::optional<storage::commit_pipeline> commit_pipeline;
         if (options.segments.fsync == storage::fsync_policy::always) {
-            fsync_threads.emplace(fsync_round_threads);
-            options.segments.fsync_runner = [&pool = *fsync_threads](std::function<void()> job) {
-                boost::asio::post(pool, std::move(job));
-            };
+            fsync_thread.emplace(1);
+            commit_pipeline.emplace(storage::commit_pipeline_options{
+                .runner =
+                    [&pool = *fsync_thread](std::function<void()> job) {
+                        boost::asio::post(pool, std::move(job));
+                    },
+                .dir = options.data_dir,
+                .use_syncfs = std::nullopt,
+                .io = nullptr});
+            options.segments.pipeline = &*commit_pipeline;
         }
         stream_registry streams(options, clock);
         // Before the listener exists, so /_kinesd/ready never answers 200 without them.

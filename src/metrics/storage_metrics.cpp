@@ -30,6 +30,9 @@ void render_storage_metrics(std::string& out) {
     write_family(out, "kinesd_storage_fsync_waits_total", "counter",
                  "Puts that waited for an fsync before being acknowledged (--fsync always).");
     write_sample(out, "kinesd_storage_fsync_waits_total", {}, read(c.sync_waits));
+    write_family(out, "kinesd_storage_file_system_syncs_total", "counter",
+                 "fsync rounds that flushed the logs of several shards with one syncfs.");
+    write_sample(out, "kinesd_storage_file_system_syncs_total", {}, read(c.file_system_syncs));
 }
 
 }  // namespace kinesd::metrics

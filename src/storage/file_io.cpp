@@ -20,6 +20,7 @@ class posix_file_io final : public file_io {
     int ftruncate(int fd, off_t length) override { return ::ftruncate(fd, length); }
     int fdatasync(int fd) override { return ::fdatasync(fd); }
     int fsync(int fd) override { return ::fsync(fd); }
+    int syncfs(int fd) override { return ::syncfs(fd); }
     int unlink(const char* path) override { return ::unlink(path); }
 };
 

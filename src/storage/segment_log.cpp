@@ -2,15 +2,16 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <limits>
 #include <set>
 
 #include "kinesd/common/logging.hpp"
+#include "kinesd/storage/commit_pipeline.hpp"
 #include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/record_frame.hpp"
 
@@ -37,8 +38,8 @@ segment_log::segment_log(fs::path dir, const segment_log_options& options, int d
 
 segment_log::~segment_log() {
     {
-        // A job of the fsync runner may still be in a round on this log (its waiters are
-        // answered, and it touches nothing of the log, after sync_running_ goes false).
+        // A round of the commit pipeline may still be in progress on this log, or due (the log
+        // handed it its waiters): it touches nothing of the log after sync_running_ goes false.
         std::unique_lock lock(sync_mu_);
         sync_cv_.wait(lock, [this] { return !sync_running_; });
     }
@@ -62,6 +63,8 @@ std::unique_ptr<segment_log> segment_log::open(const fs::path& dir,
         throw std::system_error(errno, std::system_category(),
                                 fmt::format("cannot open {}", dir.string()));
     std::unique_ptr<segment_log> log(new segment_log(dir, options, dir_fd));
+    struct stat st {};
+    if (::fstat(dir_fd, &st) == 0) log->dev_ = st.st_dev;
 
     // Segment and index files by ordinal; anything else in the directory is left alone.
     std::set<std::uint64_t> segment_ordinals, index_ordinals;
@@ -293,7 +296,7 @@ std::error_code segment_log::commit(std::uint64_t ticket) {
 
 void segment_log::commit_async(std::uint64_t ticket, commit_callback done) {
     if (options_.fsync != fsync_policy::always) return done({});
-    if (!options_.fsync_runner) return done(commit(ticket));
+    if (options_.pipeline == nullptr) return done(commit(ticket));
     counters().sync_waits.fetch_add(1, std::memory_order_relaxed);
     std::unique_lock lock(sync_mu_);
     if (in_failed_round(ticket)) {
@@ -305,11 +308,11 @@ void segment_log::commit_async(std::uint64_t ticket, commit_callback done) {
         return done({});
     }
     waiters_.emplace_back(ticket, std::move(done));
-    if (gathering_ && waiters_.size() >= gather_target_) gather_cv_.notify_one();
-    if (sync_running_) return;  // the round's leader passes the lead on after it
+    options_.pipeline->waiter_added();
+    if (sync_running_) return;  // the round's leader hands the waiters on after it
     sync_running_ = true;
     lock.unlock();
-    options_.fsync_runner([this] { serve_waiters(); });
+    options_.pipeline->enqueue(this);
 }
 
 bool segment_log::in_failed_round(std::uint64_t ticket) const {
@@ -319,7 +322,7 @@ bool segment_log::in_failed_round(std::uint64_t ticket) const {
 
 std::error_code segment_log::sync_to(std::uint64_t ticket) {
     std::unique_lock lock(sync_mu_);
-    std::vector<std::pair<waiter, std::error_code>> answered;
+    answered_list answered;
     for (;;) {
         // A round that covered this ticket failed: its records may not be on disk, and a later
         // round can succeed without them (the kernel may have dropped the dirty pages), so the
@@ -332,13 +335,16 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
         }
         sync_running_ = true;
         const std::error_code ec = run_round(lock, answered);
-        // Waiters of commit_async() left for the next round: a job of the runner leads it
+        // Waiters of commit_async() left for the next round: the pipeline leads it
         // (sync_running_ stays set, so that nobody else starts one meanwhile).
         const bool pass_lead = !waiters_.empty();
         if (!pass_lead) sync_running_ = false;
         sync_cv_.notify_all();
         lock.unlock();
-        if (pass_lead) options_.fsync_runner([this] { serve_waiters(); });
+        if (options_.pipeline != nullptr) {
+            if (!answered.empty()) options_.pipeline->waiters_answered(answered.size());
+            if (pass_lead) options_.pipeline->enqueue(this);
+        }
         for (auto& [w, result] : answered) w.second(result);
         answered.clear();
         if (ec) return ec;
@@ -346,80 +352,80 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
     }
 }
 
-void segment_log::gather_waiters(std::unique_lock<std::mutex>& lock) {
-    if (waiters_.size() >= gather_target_) return;
-    // Bounded in real time: the wait is a throughput trade, at most half a round (and 1 ms) of
-    // latency, never a dependency on another producer.
-    const auto limit =
-        std::min<std::chrono::nanoseconds>(last_round_time_ / 2, std::chrono::milliseconds(1));
-    gathering_ = true;
-    gather_cv_.wait_for(lock, limit, [this] { return waiters_.size() >= gather_target_; });
-    gathering_ = false;
-}
-
-void segment_log::serve_waiters() {
-    std::unique_lock lock(sync_mu_);
-    std::vector<std::pair<waiter, std::error_code>> answered;
-    gather_waiters(lock);
-    run_round(lock, answered);
-    // Appends that came during the round wait for the next, run by a new job at the back of
-    // the runner's queue (sync_running_ stays set): a log that is never idle must not keep a
-    // runner thread to itself while other logs' jobs wait for one.
-    const bool more = !waiters_.empty();
-    if (!more) sync_running_ = false;  // the destructor may run once the lock is let go
-    sync_cv_.notify_all();
-    lock.unlock();
-    if (more) options_.fsync_runner([this] { serve_waiters(); });
-    for (auto& [w, result] : answered) w.second(result);  // touches nothing of the log
-}
-
-std::error_code segment_log::run_round(std::unique_lock<std::mutex>& lock,
-                                       std::vector<std::pair<waiter, std::error_code>>& answered) {
+segment_log::round segment_log::begin_round() {
     // Everything counted in `target` is in a segment of unsynced_ or in the active segment of
     // the list read below: a roll moves the old active segment into unsynced_ (under sync_mu_,
     // which we hold) before it publishes a new list.
-    const std::uint64_t first = synced_ + 1;  // the round covers (synced_, target]
-    const std::uint64_t target = ticket_.load(std::memory_order_acquire);
-    segment_list sealed;
-    sealed.swap(unsynced_);
-    const bool dir = std::exchange(dir_dirty_, false);
-    const auto list = segments();
-    lock.unlock();
+    round r;
+    r.first = synced_ + 1;
+    r.target = ticket_.load(std::memory_order_acquire);
+    r.sealed.swap(unsynced_);
+    r.dir = std::exchange(dir_dirty_, false);
+    r.list = segments();
+    return r;
+}
 
-    const auto started = std::chrono::steady_clock::now();
+std::error_code segment_log::flush(const round& r) {
     std::error_code ec;
-    for (const auto& s : sealed)
+    for (const auto& s : r.sealed)
         if (!ec) ec = s->sync();
-    if (!ec && !list->empty()) ec = list->back()->sync();
-    if (!ec && dir && io_->fsync(dir_fd_) != 0) {
+    if (!ec && !r.list->empty()) ec = r.list->back()->sync();
+    if (!ec && r.dir && io_->fsync(dir_fd_) != 0) {
         counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
         ec = make_error_code(storage_errc::io_error);
     }
     counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
+    return ec;
+}
+
+void segment_log::after_flush(const round& r, std::error_code ec) {
     if (!ec)
-        for (const auto& s : sealed) s->close_file();  // sealed: never written again
+        for (const auto& s : r.sealed) s->close_file();  // sealed: never written again
     else
         logger()->error("{}: fsync failed; appends up to this point are not acknowledged",
                         dir_.string());
+}
 
-    lock.lock();
+void segment_log::settle(const round& r, std::error_code ec, answered_list& answered) {
     if (ec) {
-        unsynced_.insert(unsynced_.begin(), sealed.begin(), sealed.end());
-        dir_dirty_ = dir_dirty_ || dir;
-        failed_.emplace_back(first, target);
+        unsynced_.insert(unsynced_.begin(), r.sealed.begin(), r.sealed.end());
+        dir_dirty_ = dir_dirty_ || r.dir;
+        failed_.emplace_back(r.first, r.target);
     } else {
-        synced_ = std::max(synced_, target);
+        synced_ = std::max(synced_, r.target);
     }
     // Every waiter's ticket was taken before it registered, above the synced_ of that time; a
     // ticket <= target is in (first, target], which this round covered.
     auto covered = std::partition(waiters_.begin(), waiters_.end(),
-                                  [&](const waiter& w) { return w.first > target; });
+                                  [&](const waiter& w) { return w.first > r.target; });
     for (auto it = covered; it != waiters_.end(); ++it) answered.emplace_back(std::move(*it), ec);
-    const auto answered_now = static_cast<std::size_t>(waiters_.end() - covered);
     waiters_.erase(covered, waiters_.end());
-    gather_target_ = waiters_.size() + answered_now;
-    last_round_time_ = std::chrono::steady_clock::now() - started;
+}
+
+std::error_code segment_log::run_round(std::unique_lock<std::mutex>& lock,
+                                       answered_list& answered) {
+    const round r = begin_round();
+    lock.unlock();
+    const std::error_code ec = flush(r);
+    after_flush(r, ec);
+    lock.lock();
+    settle(r, ec, answered);
     return ec;
+}
+
+segment_log::round segment_log::begin_pipeline_round() {
+    std::lock_guard lock(sync_mu_);
+    return begin_round();
+}
+
+bool segment_log::end_pipeline_round(const round& r, std::error_code ec, answered_list& answered) {
+    after_flush(r, ec);
+    std::lock_guard lock(sync_mu_);
+    settle(r, ec, answered);
+    const bool more = !waiters_.empty();
+    if (!more) sync_running_ = false;  // the destructor may run once the lock is let go
+    sync_cv_.notify_all();
+    return more;
 }
 
 read_result segment_log::read(const read_request& req, const record_visitor& visit) const {

@@ -1,6 +1,7 @@
 """Durability as a client sees it: SIGTERM during a put load exits 0 and keeps every acknowledged
 record; --fsync always acknowledges concurrent producers' records and keeps them; --fsync
 options are validated."""
+import platform
 import subprocess
 import threading
 import time
@@ -93,7 +94,18 @@ class FsyncAlways(KinesdTestCase):
     server_args = ("--fsync", "always", "--throttle", "off")
 
     def test_concurrent_producers_are_acknowledged_and_kept_across_a_crash(self):
-        stream = self.create_stream(shards=1)
+        self.check_producers_across_a_crash(shards=1)
+
+    def test_producers_on_several_shards_share_rounds_and_are_kept_across_a_crash(self):
+        # Each PutRecords writes to several shards: its rounds cover several shard logs, which
+        # the commit pipeline flushes with one syncfs where the kernel reports its errors.
+        families = self.check_producers_across_a_crash(shards=4)
+        if kernel_reports_syncfs_errors():
+            self.assertGreater(families["kinesd_storage_file_system_syncs_total"].value(), 0)
+
+    def check_producers_across_a_crash(self, shards):
+        """Returns the metrics read before the crash."""
+        stream = self.create_stream(shards=shards)
         loaders = [Loader(self.server.client(max_attempts=1), stream, f"c{i}") for i in range(4)]
         for loader in loaders:
             loader.start()
@@ -118,8 +130,16 @@ class FsyncAlways(KinesdTestCase):
         stored = read_all(self, client, stream)
         for loader in loaders:
             self.assertGreaterEqual(len(loader.acked), 50)
+            self.assertEqual(len({shard for shard, _ in loader.acked}), shards)
             for key, data in loader.acked.items():
                 self.assertEqual(stored.get(key), data, f"acknowledged record {key} lost")
+        return families
+
+
+def kernel_reports_syncfs_errors():
+    """Linux 5.8 and later (kinesd uses syncfs only there)."""
+    major, minor = (int(part) for part in platform.release().split(".")[:2])
+    return (major, minor) >= (5, 8)
 
 
 class FsyncOptions(unittest.TestCase):

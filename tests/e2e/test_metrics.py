@@ -54,6 +54,7 @@ class Metrics(KinesdTestCase):
             "kinesd_storage_fsync_failures_total": "counter",
             "kinesd_storage_fsync_rounds_total": "counter",
             "kinesd_storage_fsync_waits_total": "counter",
+            "kinesd_storage_file_system_syncs_total": "counter",
         }
         for name, type_ in expected.items():
             self.assertIn(name, families)

@@ -20,6 +20,8 @@ struct storage_counters {
     // waited for one (fsync=always).
     std::atomic<std::uint64_t> sync_rounds{0};
     std::atomic<std::uint64_t> sync_waits{0};
+    // Rounds of the commit pipeline that flushed the logs of several shards with one syncfs.
+    std::atomic<std::uint64_t> file_system_syncs{0};
 };
 
 storage_counters& counters();

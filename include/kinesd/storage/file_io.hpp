@@ -23,6 +23,8 @@ class file_io {
     virtual int ftruncate(int fd, off_t length) = 0;
     virtual int fdatasync(int fd) = 0;
     virtual int fsync(int fd) = 0;
+    // Linux: flushes the whole file system that fd is on (commit_pipeline).
+    virtual int syncfs(int fd) = 0;
     virtual int unlink(const char* path) = 0;
 };
 

@@ -6,8 +6,9 @@
 // the swap or the copy, never during I/O) and keep it for the whole read, so retention and
 // remove() can delete files under a reader: the files are unlinked at once and unmapped when the
 // last reader lets go.
+#include <sys/types.h>
+
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "kinesd/storage/segment.hpp"
@@ -76,27 +78,46 @@ class segment_log final : public shard_log {
     // Group commit: returns once every append with a ticket <= `ticket` is fsynced, running an
     // fsync round itself if none is running, else waiting for the running one.
     std::error_code sync_to(std::uint64_t ticket);
-    // One fsync round, led by the caller, who holds `lock` (on sync_mu_) and has set
-    // sync_running_; returns with the lock held again and sync_running_ still set. Moves the
-    // waiters the round answers into `answered` with its result. Returns the round's result.
+
+    // --- fsync rounds -----------------------------------------------------------------------
+    // A round covers the appends with tickets in (first - 1, target]: every byte of them is in
+    // a segment of `sealed` or in the active segment of `list`.
+    struct round {
+        std::uint64_t first = 0;
+        std::uint64_t target = 0;
+        segment_list sealed;  // sealed segments not fsynced yet
+        bool dir = false;     // segment files were created: fsync the directory too
+        std::shared_ptr<const segment_list> list;
+    };
     using waiter = std::pair<std::uint64_t, commit_callback>;  // (ticket, done)
-    std::error_code run_round(std::unique_lock<std::mutex>& lock,
-                              std::vector<std::pair<waiter, std::error_code>>& answered);
-    // A job of the fsync runner: runs one round, then passes the lead to a new job if waiters
-    // are left (so that jobs of busy logs take turns on the runner's threads).
-    void serve_waiters();
-    // Before a runner's round: waits, up to half the last round's time (at most 1 ms), until
-    // as many producers wait as the last round left plus those it answered. Producers that
-    // were just answered come back with their next put a little after the next round would
-    // have started; without the wait, they split into two groups that alternate rounds and
-    // each put waits about two rounds (docs/benchmarks.md: 32 producers on one shard,
-    // 16,017 -> 22,306 records/s, 31 of them per round instead of 11). Under `lock`.
-    void gather_waiters(std::unique_lock<std::mutex>& lock);
+    using answered_list = std::vector<std::pair<waiter, std::error_code>>;
+    // Under sync_mu_, by the round's leader (who set sync_running_): what the round covers.
+    round begin_round();
+    // The log's own fsyncs for the round: its segments, and its directory if needed. No lock.
+    std::error_code flush(const round& r);
+    // After the round's flush (its own or the pipeline's syncfs), without sync_mu_: closes the
+    // sealed segment files the round made durable, or logs the failure.
+    void after_flush(const round& r, std::error_code ec);
+    // Under sync_mu_: records the round's result and moves the waiters it covered into
+    // `answered` (to be called after letting go of the mutex).
+    void settle(const round& r, std::error_code ec, answered_list& answered);
+    // One round led by the caller, who holds `lock` (on sync_mu_) and has set sync_running_;
+    // returns with the lock held again and sync_running_ still set.
+    std::error_code run_round(std::unique_lock<std::mutex>& lock, answered_list& answered);
+    // For commit_pipeline: a round of the pipeline, whose lead the log handed over (enqueue).
+    // end_pipeline_round returns whether producers are left, in which case the pipeline keeps
+    // the lead; otherwise the log is free (and may be destroyed) once it returns.
+    friend class commit_pipeline;
+    round begin_pipeline_round();
+    bool end_pipeline_round(const round& r, std::error_code ec, answered_list& answered);
+    dev_t device() const { return dev_; }
+
     bool in_failed_round(std::uint64_t ticket) const;  // under sync_mu_
 
     const std::filesystem::path dir_;
     const segment_log_options options_;
     int dir_fd_ = -1;  // for fsync of the directory after creating segment files
+    dev_t dev_ = 0;    // the file system of the directory (commit_pipeline: who shares a syncfs)
 
     // The segment list readers snapshot; the writer replaces it (copy on write) under the mutex.
     mutable std::mutex list_mutex_;
@@ -126,13 +147,9 @@ class segment_log final : public shard_log {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> failed_;
     segment_list unsynced_;          // sealed segments whose files were not fsynced yet
     // commit_async() callers whose tickets no round has covered yet. Empty whenever no round
-    // runs (sync_running_ false): whoever ends a round with waiters left passes the lead on to
-    // a runner job.
+    // runs (sync_running_ false): whoever ends a round with waiters left hands the lead to the
+    // commit pipeline.
     std::vector<waiter> waiters_;
-    std::condition_variable gather_cv_;  // gather_waiters(): enough producers wait
-    bool gathering_ = false;
-    std::size_t gather_target_ = 0;                // see gather_waiters()
-    std::chrono::nanoseconds last_round_time_{0};  // of the last round's fsyncs
     bool dir_dirty_ = false;         // segment files were created since the last round
 };
 

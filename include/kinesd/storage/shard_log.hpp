@@ -222,7 +222,7 @@ public:
     // anything to wait for and callers may skip them.
     virtual bool commit_waits() const { return false; }
     // commit() without blocking the caller: `done` runs once with commit()'s result, on a
-    // thread of the log's fsync runner (segment_log_options::fsync_runner) once the round
+    // thread of the log's commit pipeline (segment_log_options::pipeline) once the round
     // covering `ticket` ends, or before commit_async returns when nothing needs waiting for.
     // `done` must not block and must not call into this log. Any thread.
     virtual void commit_async(std::uint64_t ticket, commit_callback done) { done(commit(ticket)); }
@@ -252,6 +252,7 @@ public:
 };
 
 class file_io;
+class commit_pipeline;
 
 struct segment_log_options {
     std::uint64_t segment_bytes = 64ull << 20;  // roll the active segment past this size
@@ -268,12 +269,10 @@ struct segment_log_options {
     // complete recovery_report).
     bool verify_all_frames_on_open = false;
     fsync_policy fsync = fsync_policy::interval;  // what commit() does; see fsync_policy
-    // Runs the fsync rounds that commit_async() waiters need, off their threads (with
-    // fsync_policy::always). Each job runs one round of one log and posts the next if waiters
-    // are left; the runner must run every job it is given, in about the order given, on a
-    // thread of its own (never inside the call), and outlive the log. Empty: commit_async()
-    // waits like commit().
-    std::function<void(std::function<void()> job)> fsync_runner = nullptr;
+    // Runs the fsync rounds that commit_async() waiters need, off their threads, together with
+    // those of the other logs that use it (fsync_policy::always). Must outlive the log.
+    // nullptr: commit_async() waits like commit().
+    commit_pipeline* pipeline = nullptr;
     // The file system calls of the log (tests inject faults); nullptr: system_file_io().
     file_io* io = nullptr;
 };

@@ -17,6 +17,7 @@
 #include "kinesd/config/config.hpp"
 #include "kinesd/http/server.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "kinesd/storage/commit_pipeline.hpp"
 #include "support/api_test.hpp"
 
 namespace kinesd::http {
@@ -33,9 +34,7 @@ class answer_hold_test : public ::testing::Test {
         options_.data_dir = dir_.path();
         options_.segments.fsync = storage::fsync_policy::always;
         options_.segments.io = &io_;
-        options_.segments.fsync_runner = [this](std::function<void()> job) {
-            asio::post(fsync_threads_, std::move(job));
-        };
+        options_.segments.pipeline = &pipeline_;
         streams_.emplace(options_, clock_);
         state_.emplace(cfg_, *streams_, clock_);
         EXPECT_EQ(post("CreateStream", R"({"StreamName":"s","ShardCount":2})").status, 200);
@@ -63,7 +62,14 @@ class answer_hold_test : public ::testing::Test {
 
     test_support::temp_dir dir_;
     fault_io io_;
-    asio::thread_pool fsync_threads_{1};  // outlives streams_ (declared before it)
+    asio::thread_pool fsync_threads_{1};  // outlive streams_ (declared before it)
+    storage::commit_pipeline pipeline_{
+        {.runner =
+             [this](std::function<void()> job) { asio::post(fsync_threads_, std::move(job)); },
+         .dir = dir_.path(),
+         // each shard's own fdatasync, counted per shard
+         .use_syncfs = false,
+         .io = &io_}};
     adjustable_clock clock_;
     config cfg_;
     registry_options options_;

@@ -15,6 +15,7 @@
 #include "../storage/fault_io.hpp"
 #include "kinesd/api/error.hpp"
 #include "kinesd/shard/sequence_number.hpp"
+#include "kinesd/storage/commit_pipeline.hpp"
 #include "support/api_test.hpp"
 
 using namespace kinesd;
@@ -279,14 +280,17 @@ TEST(shard, with_fsync_always_an_append_fails_when_its_fsync_fails) {
 void run_concurrent_appends_with_fsync_always(bool async_commits) {
     temp_dir dir;
     manual_clock clock;
-    boost::asio::thread_pool fsync_threads(2);  // outlives the registry
+    boost::asio::thread_pool fsync_thread(1);  // outlives the registry
+    storage::commit_pipeline pipeline(
+        {.runner =
+             [&](std::function<void()> job) { boost::asio::post(fsync_thread, std::move(job)); },
+         .dir = dir.path(),
+         .use_syncfs = std::nullopt,
+         .io = nullptr});
     auto opts = options(dir.path());
     opts.segments.fsync = storage::fsync_policy::always;
     opts.segments.segment_bytes = 4096;  // rolls while others wait on fsyncs
-    if (async_commits)
-        opts.segments.fsync_runner = [&](std::function<void()> job) {
-            boost::asio::post(fsync_threads, std::move(job));
-        };
+    if (async_commits) opts.segments.pipeline = &pipeline;
     stream_registry reg(opts, clock);
     auto s = reg.create(make_request("orders", 1));
     shard& sh = *s->shards()->open[0];
@@ -351,13 +355,17 @@ TEST(shard, an_append_can_leave_its_fsync_to_the_caller) {
     temp_dir dir;
     manual_clock clock;
     storage::testing::fault_io io;
-    boost::asio::thread_pool fsync_threads(1);
+    boost::asio::thread_pool fsync_thread(1);
+    storage::commit_pipeline pipeline(
+        {.runner =
+             [&](std::function<void()> job) { boost::asio::post(fsync_thread, std::move(job)); },
+         .dir = dir.path(),
+         .use_syncfs = std::nullopt,
+         .io = &io});
     auto opts = options(dir.path());
     opts.segments.io = &io;
     opts.segments.fsync = storage::fsync_policy::always;
-    opts.segments.fsync_runner = [&](std::function<void()> job) {
-        boost::asio::post(fsync_threads, std::move(job));
-    };
+    opts.segments.pipeline = &pipeline;
     stream_registry reg(opts, clock);
     auto s = reg.create(make_request("orders", 1));
     shard& sh = *s->shards()->open[0];

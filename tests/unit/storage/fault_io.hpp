@@ -18,7 +18,7 @@
 
 namespace kinesd::storage::testing {
 
-enum class io_op { open, close, pwrite, pread, ftruncate, fdatasync, fsync, unlink };
+enum class io_op { open, close, pwrite, pread, ftruncate, fdatasync, fsync, syncfs, unlink };
 
 class fault_io final : public file_io {
   public:
@@ -110,6 +110,10 @@ class fault_io final : public file_io {
         // Directories are fsynced through file_io too, but opened directly: path unknown.
         if (auto r = begin(io_op::fsync, path_of(fd))) return fail_with(r->error);
         return ::fsync(fd);
+    }
+    int syncfs(int fd) override {
+        if (auto r = begin(io_op::syncfs, path_of(fd))) return fail_with(r->error);
+        return ::syncfs(fd);
     }
     int unlink(const char* path) override {
         if (auto r = begin(io_op::unlink, path)) return fail_with(r->error);

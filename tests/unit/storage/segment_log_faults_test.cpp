@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fault_io.hpp"
+#include "kinesd/storage/commit_pipeline.hpp"
 #include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/segment_log.hpp"
 #include "support/api_test.hpp"
@@ -420,11 +421,16 @@ class segment_log_async_commits : public segment_log_faults {
   protected:
     segment_log_async_commits() {
         options_.fsync = fsync_policy::always;
-        options_.fsync_runner = [this](std::function<void()> job) {
-            boost::asio::post(fsync_threads_, std::move(job));
-        };
+        options_.pipeline = &pipeline_;
     }
-    boost::asio::thread_pool fsync_threads_{2};  // runs the rounds, as kinesd's main() does
+    boost::asio::thread_pool fsync_threads_{1};  // runs the rounds, as kinesd's main() does
+    commit_pipeline pipeline_{{.runner =
+                                   [this](std::function<void()> job) {
+                                       boost::asio::post(fsync_threads_, std::move(job));
+                                   },
+                               .dir = tmp_.path(),
+                               .use_syncfs = true,
+                               .io = &io_}};
 };
 
 TEST_F(segment_log_async_commits, answer_once_the_fsync_ends_without_holding_the_caller) {
@@ -468,8 +474,8 @@ TEST_F(segment_log_async_commits,
     EXPECT_EQ(answers.wait(3)[2], make_error_code(storage_errc::io_error));
 }
 
-// A blocking sync() leads a round while commit_async() callers arrive: it hands them to a job
-// of the fsync runner when its round is over.
+// A blocking sync() leads a round while commit_async() callers arrive: it hands them to the
+// commit pipeline when its round is over.
 TEST_F(segment_log_async_commits, a_sync_running_when_commits_arrive_passes_them_on) {
     auto log = open();
     held_fsync hold(io_);
@@ -488,24 +494,21 @@ TEST_F(segment_log_async_commits, a_sync_running_when_commits_arrive_passes_them
     EXPECT_NE(answers.thread_of(0), std::this_thread::get_id());
 }
 
-// A log whose producers never let it idle must not keep the runner's only thread: after each
-// round its next one goes to the back of the queue, so another log's waiter is answered.
-TEST_F(segment_log_async_commits, a_busy_log_does_not_starve_another_of_the_runner) {
-    boost::asio::thread_pool one_thread(1);
-    options_.fsync_runner = [&](std::function<void()> job) {
-        boost::asio::post(one_thread, std::move(job));
-    };
+// A log whose producers never let it idle must not keep the pipeline to itself: another log
+// that waits joins the next round, and is answered.
+TEST_F(segment_log_async_commits, a_busy_log_does_not_starve_another) {
     auto busy = open();
     recovery_report report;
     auto quiet = segment_log::open(tmp_.path() / "quiet", options_, report);
     commit_answers answers;
-    // The busy log's producer puts again during each of its fsyncs (on the runner thread, its
-    // only writer from then on), so a waiter is always left when a round ends.
+    // The busy log's producer puts again during each flush (on the pipeline's thread, its only
+    // writer from then on), so a waiter is always left when a round ends.
     std::atomic<bool> stop{false};
     seqno next = 2;
     io_.on_call([&](io_op op, const std::string& path) {
-        if (op != io_op::fdatasync || stop.load() || path.find("/shard/") == std::string::npos)
-            return;
+        const bool flush = (op == io_op::fdatasync && path.find("/shard/") != std::string::npos) ||
+                           op == io_op::syncfs;
+        if (!flush || stop.load()) return;
         ASSERT_FALSE(append_range(*busy, next++, 1));
         busy->commit_async(busy->sync_ticket(), [](std::error_code) {});
     });
@@ -517,12 +520,12 @@ TEST_F(segment_log_async_commits, a_busy_log_does_not_starve_another_of_the_runn
     stop = true;
     ASSERT_EQ(got.size(), 1u);
     EXPECT_FALSE(got[0]);
-    busy.reset();  // waits for its last round; before the pool, which runs it
+    busy.reset();  // waits for its last round; before the pipeline, which runs it
     quiet.reset();
     io_.on_call(nullptr);
 }
 
-// The log is destroyed (stream deleted) while a round of the fsync runner is in progress: the
+// The log is destroyed (stream deleted) while a round of the commit pipeline is in progress: the
 // destructor waits for it (ASan would catch the round touching a freed log).
 TEST_F(segment_log_async_commits, destroying_the_log_waits_for_its_running_round) {
     auto log = open();
