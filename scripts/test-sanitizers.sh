@@ -29,9 +29,10 @@ while (($#)); do
 done
 ((${#kinds[@]})) || kinds=(asan tsan)
 
-# Unit tests that run threads against each other (storage group commit and readers, shard
-# appends, resharding against appends, the registry's syncer, the reaper, shared codecs).
-TSAN_UNIT_FILTER=${KINESD_TSAN_UNIT_FILTER:-'*concurrent*:*thread*:segment_log_faults.*:segment_log_async_commits.*:answer_hold_test.*:periodic_syncer.*:stream_registry.*:shard.*:stream_reshard.*:reaper_test.*:subscribe_test.*:append_signal.*'}
+# Unit tests that run threads against each other (storage group commit, the commit pipeline
+# and readers, shard appends, resharding against appends, the registry's syncer, the reaper,
+# shared codecs).
+TSAN_UNIT_FILTER=${KINESD_TSAN_UNIT_FILTER:-'*concurrent*:*thread*:segment_log_faults.*:segment_log_async_commits.*:commit_pipeline*:answer_hold_test.*:periodic_syncer.*:stream_registry.*:shard.*:stream_reshard.*:reaper_test.*:subscribe_test.*:append_signal.*'}
 # End-to-end tests with concurrent clients against one server: concurrent producers with
 # --fsync always (group commit), SIGTERM under a put load and the drain of requests in flight,
 # 1000 concurrent calls on one HTTP/2 connection, and the routing/ordering tests. Left out: the
