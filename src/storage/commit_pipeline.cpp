@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -22,17 +23,18 @@ std::shared_ptr<spdlog::logger> logger() {
     return l;
 }
 
-}  // namespace
-
-bool commit_pipeline::kernel_reports_syncfs_errors() {
-    // Linux 5.8 made syncfs return the file system's write-back errors (errseq on the
-    // superblock, per open file); before, it returned 0 whatever was lost.
+// Whether syncfs reports write-back errors on this kernel: Linux 5.8 made it return the file
+// system's write-back errors (errseq on the superblock, per open file); before, it returned 0
+// whatever was lost.
+bool kernel_reports_syncfs_errors() {
     utsname u{};
     if (::uname(&u) != 0) return false;
     int major = 0, minor = 0;
     if (std::sscanf(u.release, "%d.%d", &major, &minor) != 2) return false;
     return major > 5 || (major == 5 && minor >= 8);
 }
+
+}  // namespace
 
 commit_pipeline::commit_pipeline(commit_pipeline_options options)
     : options_(std::move(options)),

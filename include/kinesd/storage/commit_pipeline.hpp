@@ -5,11 +5,12 @@
 // Every acknowledged put waits for an fsync; the producers of one log share its rounds (group
 // commit). Logs that each ran rounds of their own paid one journal commit of the file system per
 // log and round (ext4 commits its journal once per fdatasync that changed metadata, one commit
-// at a time), so 32 producers on 16 shards got about 9,000 records/s against 21,000 on one
-// shard. A round of the pipeline takes every log that has producers waiting and flushes them
-// together: with one syncfs(2) of the data directory's file system when several logs are dirty
-// (one journal commit for all of them), with the log's own fdatasyncs when only one is. Then it
-// answers every producer the round covered, and starts the next round if producers are left.
+// at a time): 32 producers on 16 shards got about 10,000 records/s, against 15,000-21,000 with
+// the pipeline on the same disk (docs/benchmarks.md). A round of the pipeline takes every log
+// that has producers waiting and flushes them together: with one syncfs(2) of the data
+// directory's file system when several logs are dirty (one journal commit for all of them), with
+// the log's own fdatasyncs when only one is. Then it answers every producer the round covered,
+// and starts the next round if producers are left.
 //
 // syncfs reports write-back errors of the file system only since Linux 5.8 (before, it returned
 // 0 whatever was lost): on older kernels, and for logs on another file system than the data
@@ -64,9 +65,6 @@ class commit_pipeline {
     // the pipeline: a round of the pipeline serves it. Not under the log's sync mutex.
     void enqueue(segment_log* log);
 
-    // Whether syncfs reports write-back errors on this kernel (Linux >= 5.8).
-    static bool kernel_reports_syncfs_errors();
-
   private:
     // A job of the runner: one round over the queued logs; posts the next job if logs are left.
     void serve();
@@ -83,7 +81,7 @@ class commit_pipeline {
 
     const commit_pipeline_options options_;
     file_io* const io_;
-    bool use_syncfs_;
+    const bool use_syncfs_;
     int fs_fd_ = -1;
     dev_t fs_dev_ = 0;
     bool fs_opened_ = false;  // file_system_fd() tried once
