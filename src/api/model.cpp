@@ -14,6 +14,7 @@
 #include "kinesd/api/model.hpp"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <array>
@@ -32,7 +33,7 @@ namespace kinesd::api {
 namespace {
 
 using json = nlohmann::json;
-using ordered_json = nlohmann::ordered_json;
+namespace dom = simdjson::dom;
 
 // Coral names the generated Java class of a structure after the service's namespace; AWS
 // prints list elements of structure type as "<class>@<hash>".
@@ -679,9 +680,22 @@ shape_kind parse_kind(const std::string& type, const std::string& name) {
     return it->second;
 }
 
-std::string format_bound(const ordered_json& bound) {
-    if (bound.is_number_float()) return fmt::format("{}", bound.get<double>());
-    return std::to_string(bound.get<std::int64_t>());
+std::string format_bound(dom::element bound) {
+    if (bound.is_double()) return fmt::format("{}", double(bound));
+    return std::to_string(std::int64_t(bound));
+}
+
+// The member `key` of `object`, if it has one.
+std::optional<dom::element> member_of(dom::object object, std::string_view key) {
+    dom::element value;
+    if (object.at_key(key).get(value) != simdjson::SUCCESS) return std::nullopt;
+    return value;
+}
+
+std::vector<std::string> strings_of(dom::element array) {
+    std::vector<std::string> out;
+    for (dom::element e : dom::array(array)) out.emplace_back(std::string_view(e));
+    return out;
 }
 
 }  // namespace
@@ -701,69 +715,71 @@ const api_model& api_model::instance() {
     return *model;
 }
 
-std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
-    ordered_json doc;  // ordered: validation follows the model's member order
-    try {
-        doc = ordered_json::parse(text);
-    } catch (const ordered_json::exception& e) {
-        bad_model(std::string{"not JSON: "} + e.what());
-    }
-    if (!doc.is_object() || !doc.contains("shapes") || !doc.contains("operations") ||
-        !doc["shapes"].is_object() || !doc["operations"].is_object()) {
+namespace {
+
+// Compiles the parsed model. Throws std::invalid_argument (bad_model) for a broken model, and
+// simdjson_error for a member of an unexpected JSON type.
+std::unique_ptr<api_model::impl> compile_model(const dom::element& doc) {
+    dom::object root, shapes, operations;
+    if (doc.get(root) != simdjson::SUCCESS || root["shapes"].get(shapes) != simdjson::SUCCESS ||
+        root["operations"].get(operations) != simdjson::SUCCESS) {
         bad_model("expected \"operations\" and \"shapes\" objects");
     }
 
-    auto model = std::make_unique<impl>();
+    auto model = std::make_unique<api_model::impl>();
     std::map<std::string, shape*, std::less<>> by_name;
-    const ordered_json& shapes = doc["shapes"];
 
     // Pass 1: every shape, so that pass 2 can link members to shapes in any order (and to
     // recursive shapes).
-    for (auto it = shapes.begin(); it != shapes.end(); ++it) {
+    for (const auto [name, def] : shapes) {
         shape& sh = model->shapes.emplace_back();
-        sh.name = it.key();
-        if (!it->contains("type")) bad_model("shape " + sh.name + " has no type");
-        sh.kind = parse_kind((*it)["type"].get<std::string>(), sh.name);
+        sh.name = std::string(name);
+        const auto type = member_of(dom::object(def), "type");
+        if (!type) bad_model("shape " + sh.name + " has no type");
+        sh.kind = parse_kind(std::string(std::string_view(*type)), sh.name);
         by_name[sh.name] = &sh;
     }
-    auto lookup = [&](const ordered_json& ref, const std::string& from) -> shape* {
-        if (!ref.is_object() || !ref.contains("shape")) bad_model(from + " has no shape reference");
-        auto found = by_name.find(ref["shape"].get<std::string>());
+    auto lookup = [&](std::optional<dom::element> ref, const std::string& from) -> shape* {
+        std::optional<dom::element> target;
+        if (ref && ref->is_object()) target = member_of(dom::object(*ref), "shape");
+        if (!target) bad_model(from + " has no shape reference");
+        auto found = by_name.find(std::string_view(*target));
         if (found == by_name.end()) bad_model(from + " refers to an unknown shape");
         return found->second;
     };
 
     // Pass 2: constraints, members and messages.
-    for (auto it = shapes.begin(); it != shapes.end(); ++it) {
-        const ordered_json& def = *it;
-        shape& sh = *by_name[it.key()];
+    for (const auto [name, def_element] : shapes) {
+        const dom::object def(def_element);
+        shape& sh = *by_name.find(name)->second;
         const bool is_length = sh.kind == shape_kind::string || sh.kind == shape_kind::blob ||
                                sh.kind == shape_kind::list || sh.kind == shape_kind::map;
         const bool is_fractional = sh.kind == shape_kind::float_ || sh.kind == shape_kind::double_;
         const char* what = is_length ? "length" : "value";
         std::vector<std::string> constraints;  // AWS lists max before min in "[...]"
-        if (def.contains("max") && def["max"].is_number()) {
+        if (const auto max = member_of(def, "max"); max && max->is_number()) {
             if (is_fractional) {
-                sh.max_value_d = def["max"].get<double>();
+                sh.max_value_d = double(*max);
             } else {
-                sh.max = def["max"].get<std::int64_t>();
+                sh.max = std::int64_t(*max);
             }
             sh.max_message = fmt::format("Member must have {} less than or equal to {}", what,
-                                         format_bound(def["max"]));
+                                         format_bound(*max));
             constraints.push_back(sh.max_message);
         }
-        if (def.contains("min") && def["min"].is_number()) {
+        if (const auto min = member_of(def, "min"); min && min->is_number()) {
             if (is_fractional) {
-                sh.min_value_d = def["min"].get<double>();
+                sh.min_value_d = double(*min);
             } else {
-                sh.min = def["min"].get<std::int64_t>();
+                sh.min = std::int64_t(*min);
             }
             sh.min_message = fmt::format("Member must have {} greater than or equal to {}", what,
-                                         format_bound(def["min"]));
+                                         format_bound(*min));
             constraints.push_back(sh.min_message);
         }
-        if (sh.kind == shape_kind::string && def.contains("pattern")) {
-            std::string pattern = def["pattern"].get<std::string>();
+        const auto pattern_value = member_of(def, "pattern");
+        if (sh.kind == shape_kind::string && pattern_value) {
+            const std::string pattern{std::string_view(*pattern_value)};
             try {
                 sh.pattern = std::make_unique<pattern_matcher>(pattern);
             } catch (const std::regex_error& e) {
@@ -772,8 +788,9 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
             sh.pattern_message = "Member must satisfy regular expression pattern: " + pattern;
             constraints.push_back(sh.pattern_message);
         }
-        if (sh.kind == shape_kind::string && def.contains("enum")) {
-            sh.enum_values = def["enum"].get<std::vector<std::string>>();
+        const auto enum_value = member_of(def, "enum");
+        if (sh.kind == shape_kind::string && enum_value) {
+            sh.enum_values = strings_of(*enum_value);
             std::string list;
             for (const auto& e : sh.enum_values) {
                 if (!list.empty()) list += ", ";
@@ -795,28 +812,26 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
             case shape_kind::structure: {
                 sh.java_class = std::string{java_package} + sh.name;
                 std::vector<std::string> required;
-                if (def.contains("required"))
-                    required = def["required"].get<std::vector<std::string>>();
-                if (def.contains("members")) {
-                    const ordered_json& members = def["members"];
-                    for (auto m = members.begin(); m != members.end(); ++m) {
+                if (const auto r = member_of(def, "required")) required = strings_of(*r);
+                if (const auto members = member_of(def, "members")) {
+                    for (const auto [key, ref] : dom::object(*members)) {
                         member_rule rule;
-                        rule.json_name = m.key();
-                        rule.path_name = lower_first(m.key());
-                        rule.target = lookup(*m, sh.name + "." + m.key());
-                        rule.required =
-                            std::find(required.begin(), required.end(), m.key()) != required.end();
+                        rule.json_name = std::string(key);
+                        rule.path_name = lower_first(rule.json_name);
+                        rule.target = lookup(ref, sh.name + "." + rule.json_name);
+                        rule.required = std::find(required.begin(), required.end(),
+                                                  rule.json_name) != required.end();
                         sh.members.push_back(std::move(rule));
                     }
                 }
                 break;
             }
             case shape_kind::list:
-                sh.element = lookup(def.value("member", ordered_json{}), sh.name + ".member");
+                sh.element = lookup(member_of(def, "member"), sh.name + ".member");
                 break;
             case shape_kind::map:
-                sh.key = lookup(def.value("key", ordered_json{}), sh.name + ".key");
-                sh.value = lookup(def.value("value", ordered_json{}), sh.name + ".value");
+                sh.key = lookup(member_of(def, "key"), sh.name + ".key");
+                sh.value = lookup(member_of(def, "value"), sh.name + ".value");
                 if (sh.key->kind != shape_kind::string)
                     bad_model("map " + sh.name + " has non-string keys");
                 break;
@@ -825,22 +840,41 @@ std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
         }
     }
 
-    const ordered_json& operations = doc["operations"];
-    for (auto it = operations.begin(); it != operations.end(); ++it) {
+    for (const auto [name_view, op_element] : operations) {
+        const std::string name(name_view);
+        const dom::object op(op_element);
         const shape* input = nullptr;
-        if (it->contains("input")) {
-            input = lookup((*it)["input"], "operation " + it.key());
+        if (const auto in = member_of(op, "input")) {
+            input = lookup(in, "operation " + name);
             if (input->kind != shape_kind::structure)
-                bad_model("operation " + it.key() + " input is not a structure");
+                bad_model("operation " + name + " input is not a structure");
         }
-        model->operations.emplace(it.key(), input);
-        auto& errors = model->operation_errors[it.key()];
-        if (it->contains("errors") && (*it)["errors"].is_array())
-            for (const auto& e : (*it)["errors"])
-                errors.push_back(lookup(e, "operation " + it.key())->name);
+        model->operations.emplace(name, input);
+        auto& errors = model->operation_errors[name];
+        if (const auto e = member_of(op, "errors"); e && e->is_array())
+            for (dom::element ref : dom::array(*e))
+                errors.push_back(lookup(ref, "operation " + name)->name);
     }
     for (const auto& [name, sh] : by_name) model->by_name.emplace(name, sh);
-    return std::unique_ptr<api_model>(new api_model(std::move(model)));
+    return model;
+}
+
+}  // namespace
+
+std::unique_ptr<api_model> api_model::from_text(std::string_view text) {
+    // simdjson's DOM keeps each object's members in document order (validation follows the
+    // model's member order) and parses the 44 KB model in about 0.1M instructions, where
+    // nlohmann::ordered_json took 10M: this runs while kinesd starts (docs/benchmarks.md).
+    dom::parser parser;
+    dom::element doc;
+    const simdjson::padded_string padded(text);
+    if (const auto error = parser.parse(padded).get(doc); error != simdjson::SUCCESS)
+        bad_model(std::string{"not JSON: "} + simdjson::error_message(error));
+    try {
+        return std::unique_ptr<api_model>(new api_model(compile_model(doc)));
+    } catch (const simdjson::simdjson_error& e) {
+        bad_model(std::string{"unexpected JSON type: "} + e.what());
+    }
 }
 
 bool api_model::has_operation(std::string_view operation) const {

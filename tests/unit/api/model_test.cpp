@@ -81,6 +81,12 @@ TEST(api_model, rejects_a_broken_model) {
     EXPECT_THROW(api_model::from_text(
                      R"({"operations": {"X": {"input": {"shape": "Missing"}}}, "shapes": {}})"),
                  std::invalid_argument);
+    // A member of the wrong JSON type.
+    EXPECT_THROW(api_model::from_text(
+                     R"({"operations": {}, "shapes": {"S": {"type": "string", "pattern": 5}}})"),
+                 std::invalid_argument);
+    EXPECT_THROW(api_model::from_text(R"({"operations": {}, "shapes": {"S": {"type": 1}}})"),
+                 std::invalid_argument);
 }
 
 TEST(api_model, unknown_operation_is_a_programming_error) {
