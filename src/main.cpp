@@ -154,6 +154,9 @@ int main(int argc, char** argv) {
         // Nothing appends any more: make every acknowledged record durable, whatever --fsync.
         if (syncer) syncer->stop();
         final_sync_failures = streams.sync_all();
+        // The pipeline may still be answering the puts of its last round, posting to the I/O
+        // threads' contexts, which are destroyed first.
+        if (commit_pipeline) commit_pipeline->wait_idle();
         if (final_sync_failures > 0)
             log->error("stopped; {} shard logs could not be fsynced", final_sync_failures);
         else

@@ -43,11 +43,13 @@ commit_pipeline::commit_pipeline(commit_pipeline_options options)
                   options_.use_syncfs.value_or(kernel_reports_syncfs_errors())) {}
 
 commit_pipeline::~commit_pipeline() {
-    {
-        std::unique_lock lock(mu_);
-        idle_cv_.wait(lock, [this] { return !running_; });
-    }
+    wait_idle();
     if (fs_fd_ >= 0) io_->close(fs_fd_);
+}
+
+void commit_pipeline::wait_idle() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [this] { return !running_; });
 }
 
 void commit_pipeline::waiter_added() {
@@ -100,6 +102,14 @@ int commit_pipeline::file_system_fd() {
     return fs_fd_;
 }
 
+std::error_code commit_pipeline::sync_file_system(int fd) {
+    counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
+    counters().file_system_syncs.fetch_add(1, std::memory_order_relaxed);
+    if (io_->syncfs(fd) == 0) return {};
+    counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
+    return make_error_code(storage_errc::io_error);
+}
+
 void commit_pipeline::serve() {
     std::vector<segment_log*> logs;
     {
@@ -113,30 +123,17 @@ void commit_pipeline::serve() {
     rounds.reserve(logs.size());
     for (segment_log* log : logs) rounds.push_back(log->begin_pipeline_round());
 
-    std::vector<std::error_code> results(logs.size());
-    std::vector<bool> flushed(logs.size(), false);
-    if (logs.size() > 1) {
-        if (const int fd = file_system_fd(); fd >= 0) {
-            std::size_t sharing = 0;
-            for (segment_log* log : logs) sharing += log->device() == fs_dev_ ? 1 : 0;
-            if (sharing > 1) {
-                std::error_code ec;
-                if (io_->syncfs(fd) != 0) {
-                    counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
-                    ec = make_error_code(storage_errc::io_error);
-                }
-                counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
-                counters().file_system_syncs.fetch_add(1, std::memory_order_relaxed);
-                for (std::size_t i = 0; i < logs.size(); ++i)
-                    if (logs[i]->device() == fs_dev_) {
-                        results[i] = ec;
-                        flushed[i] = true;
-                    }
-            }
-        }
-    }
+    // One syncfs for the logs on the data directory's file system when the round has two or
+    // more of them; every other log flushes itself.
+    const int fd = logs.size() > 1 ? file_system_fd() : -1;
+    auto on_shared_fs = [&](const segment_log* log) { return fd >= 0 && log->device() == fs_dev_; };
+    const bool shared = std::count_if(logs.begin(), logs.end(), on_shared_fs) > 1;
+    const std::error_code shared_result = shared ? sync_file_system(fd) : std::error_code{};
+    std::vector<std::error_code> results;
+    results.reserve(logs.size());
     for (std::size_t i = 0; i < logs.size(); ++i)
-        if (!flushed[i]) results[i] = logs[i]->flush(rounds[i]);
+        results.push_back(shared && on_shared_fs(logs[i]) ? shared_result
+                                                          : logs[i]->flush(rounds[i]));
 
     segment_log::answered_list answered;
     std::vector<segment_log*> again;
@@ -144,22 +141,26 @@ void commit_pipeline::serve() {
         // A log without waiters left is free from here on (it may be destroyed).
         if (logs[i]->end_pipeline_round(rounds[i], results[i], answered)) again.push_back(logs[i]);
 
+    const auto round_time = std::chrono::steady_clock::now() - started;
+    // Before the round counts as over: once wait_idle() returns, every answer has been given
+    // (the callbacks post to I/O threads, whose contexts may be destroyed after that).
+    // Producers answered here that put again join the queue for the next round.
+    for (auto& [w, result] : answered) w.second(result);
+
     bool more = false;
     {
         std::lock_guard lock(mu_);
-        waiting_ -= std::min(answered.size(), waiting_);
         gather_target_ = waiting_ + answered.size();
-        last_round_time_ = std::chrono::steady_clock::now() - started;
+        last_round_time_ = round_time;
         queue_.insert(queue_.end(), again.begin(), again.end());
         more = !queue_.empty();
         if (!more) {
-            running_ = false;  // the destructor may run once the lock is let go
+            running_ = false;  // wait_idle() and the destructor return once the lock is let go
             idle_cv_.notify_all();
         }
     }
     // The next round is a new job at the back of the runner's queue.
     if (more) options_.runner([this] { serve(); });
-    for (auto& [w, result] : answered) w.second(result);  // touches nothing of the pipeline
 }
 
 }  // namespace kinesd::storage

@@ -341,10 +341,7 @@ std::error_code segment_log::sync_to(std::uint64_t ticket) {
         if (!pass_lead) sync_running_ = false;
         sync_cv_.notify_all();
         lock.unlock();
-        if (options_.pipeline != nullptr) {
-            if (!answered.empty()) options_.pipeline->waiters_answered(answered.size());
-            if (pass_lead) options_.pipeline->enqueue(this);
-        }
+        if (pass_lead) options_.pipeline->enqueue(this);  // waiters_ exist only with a pipeline
         for (auto& [w, result] : answered) w.second(result);
         answered.clear();
         if (ec) return ec;
@@ -399,6 +396,8 @@ void segment_log::settle(const round& r, std::error_code ec, answered_list& answ
     auto covered = std::partition(waiters_.begin(), waiters_.end(),
                                   [&](const waiter& w) { return w.first > r.target; });
     for (auto it = covered; it != waiters_.end(); ++it) answered.emplace_back(std::move(*it), ec);
+    if (covered != waiters_.end())  // waiters_ exist only with a pipeline
+        options_.pipeline->waiters_answered(static_cast<std::size_t>(waiters_.end() - covered));
     waiters_.erase(covered, waiters_.end());
 }
 

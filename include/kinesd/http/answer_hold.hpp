@@ -1,7 +1,7 @@
 #pragma once
 // Holds an answer back until it may go out, without a thread waiting: for the fsync of its
 // records with --fsync always (response::commits; the put was written, its fsync round runs on
-// the fsync runner's threads) and for injected latency (response::delay_ms). Both transports
+// the commit pipeline's thread) and for injected latency (response::delay_ms). Both transports
 // use it, so that both answer alike.
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>

@@ -19,7 +19,7 @@ struct pending_commit {
 };
 
 // Calls done(error) once the appends up to c.ticket are fsynced (or failed to be): on a thread
-// of the fsync runner, or before returning when there is nothing to wait for. `done` must not
+// of the commit pipeline, or before returning when there is nothing to wait for. `done` must not
 // block. Any thread.
 void commit_async(const pending_commit& c, storage::commit_callback done);
 

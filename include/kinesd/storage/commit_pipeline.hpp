@@ -55,11 +55,17 @@ class commit_pipeline {
     commit_pipeline(const commit_pipeline&) = delete;
     commit_pipeline& operator=(const commit_pipeline&) = delete;
 
+    // Returns once no round runs or is due and every producer a round covered has been
+    // answered (its callback returned). Call it when nothing puts any more (shutdown) before
+    // destroying what the callbacks use; with producers still putting it may never return.
+    void wait_idle();
+
     // --- Called by segment_log ------------------------------------------------------------------
     // A producer started waiting on a log (counted for gathering, see gather()). Any thread, also
     // under the log's sync mutex (the pipeline never takes a log's mutex while holding its own).
     void waiter_added();
-    // Producers were answered outside the pipeline's rounds (by a blocking sync of their log).
+    // Producers were answered (by any round of their log: the pipeline's or a blocking sync's).
+    // Any thread, also under the log's sync mutex.
     void waiters_answered(std::size_t n);
     // The log has producers waiting and its round lead (segment_log::sync_running_) passes to
     // the pipeline: a round of the pipeline serves it. Not under the log's sync mutex.
@@ -78,6 +84,8 @@ class commit_pipeline {
     // The descriptor syncfs is called on (the data directory), opened on first use; -1 when
     // syncfs is not to be used. Only the round in progress calls it.
     int file_system_fd();
+    // One syncfs on fd (file_system_fd()), counted; io_error if it failed.
+    std::error_code sync_file_system(int fd);
 
     const commit_pipeline_options options_;
     file_io* const io_;
@@ -89,7 +97,7 @@ class commit_pipeline {
     std::mutex mu_;  // guards the members below; never held during I/O or a log's calls
     std::vector<segment_log*> queue_;  // logs whose producers wait for the next round
     bool running_ = false;             // a job is posted or running
-    std::condition_variable idle_cv_;  // running_ went false (destructor)
+    std::condition_variable idle_cv_;  // running_ went false (wait_idle)
     std::size_t waiting_ = 0;          // producers registered and not answered yet
     std::condition_variable gather_cv_;
     bool gathering_ = false;

@@ -80,8 +80,8 @@ class segment_log final : public shard_log {
     std::error_code sync_to(std::uint64_t ticket);
 
     // --- fsync rounds -----------------------------------------------------------------------
-    // A round covers the appends with tickets in (first - 1, target]: every byte of them is in
-    // a segment of `sealed` or in the active segment of `list`.
+    // A round covers the appends with tickets first..target (first: the last covered ticket + 1):
+    // every byte of them is in a segment of `sealed` or in the active segment of `list`.
     struct round {
         std::uint64_t first = 0;
         std::uint64_t target = 0;
@@ -99,7 +99,7 @@ class segment_log final : public shard_log {
     // sealed segment files the round made durable, or logs the failure.
     void after_flush(const round& r, std::error_code ec);
     // Under sync_mu_: records the round's result and moves the waiters it covered into
-    // `answered` (to be called after letting go of the mutex).
+    // `answered` (to be called after letting go of the mutex), telling the pipeline how many.
     void settle(const round& r, std::error_code ec, answered_list& answered);
     // One round led by the caller, who holds `lock` (on sync_mu_) and has set sync_running_;
     // returns with the lock held again and sync_running_ still set.

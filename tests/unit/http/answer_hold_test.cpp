@@ -57,6 +57,9 @@ class answer_hold_test : public ::testing::Test {
             keep.reset();
         });
         connection.run_for(std::chrono::seconds(30));
+        // The fsync thread may still be inside its post to `connection` (ThreadSanitizer saw
+        // the context destroyed under its pthread_cond_signal).
+        pipeline_.wait_idle();
         return sent;
     }
 
