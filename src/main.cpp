@@ -21,6 +21,7 @@
 #include "kinesd/shard/bootstrap.hpp"
 #include "kinesd/shard/on_demand_scaling.hpp"
 #include "kinesd/shard/stream_registry.hpp"
+#include "kinesd/storage/commit_journal.hpp"
 #include "kinesd/storage/commit_pipeline.hpp"
 #include "kinesd/storage/periodic_syncer.hpp"
 
@@ -87,7 +88,16 @@ int main(int argc, char** argv) {
         // hand the pipeline their waiters until they are destroyed.
         std::optional<boost::asio::thread_pool> fsync_thread;
         std::optional<storage::commit_pipeline> commit_pipeline;
-        if (options.segments.fsync == storage::fsync_policy::always) {
+        const bool always = options.segments.fsync == storage::fsync_policy::always;
+        // Before any shard log is opened: the bytes a crash kept only in the commit journal go
+        // back into their segment files, where recovery finds them (commit_journal.hpp).
+        const auto replayed = storage::commit_journal::replay(options.data_dir, always);
+        if (replayed.entries > 0)
+            log->warn(
+                "the last run did not stop cleanly; commit journal: {} entries replayed, "
+                "{} bytes into {} segment files ({} entries for files deleted since)",
+                replayed.entries, replayed.bytes, replayed.files, replayed.missing_files);
+        if (always) {
             fsync_thread.emplace(1);
             commit_pipeline.emplace(storage::commit_pipeline_options{
                 .runner =
@@ -96,6 +106,7 @@ int main(int argc, char** argv) {
                     },
                 .dir = options.data_dir,
                 .use_syncfs = std::nullopt,
+                .journal_bytes = storage::commit_journal::default_capacity_bytes,
                 .io = nullptr});
             options.segments.pipeline = &*commit_pipeline;
         }
@@ -156,7 +167,11 @@ int main(int argc, char** argv) {
         final_sync_failures = streams.sync_all();
         // The pipeline may still be answering the puts of its last round, posting to the I/O
         // threads' contexts, which are destroyed first.
-        if (commit_pipeline) commit_pipeline->wait_idle();
+        if (commit_pipeline) {
+            commit_pipeline->wait_idle();
+            // Not counted as a failure when it fails: the journal stays valid for the next start.
+            commit_pipeline->retire_journal();
+        }
         if (final_sync_failures > 0)
             log->error("stopped; {} shard logs could not be fsynced", final_sync_failures);
         else

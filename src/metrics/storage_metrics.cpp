@@ -33,6 +33,14 @@ void render_storage_metrics(std::string& out) {
     write_family(out, "kinesd_storage_file_system_syncs_total", "counter",
                  "fsync rounds that flushed the logs of several shards with one syncfs.");
     write_sample(out, "kinesd_storage_file_system_syncs_total", {}, read(c.file_system_syncs));
+    write_family(out, "kinesd_storage_journal_writes_total", "counter",
+                 "fsync rounds that made the puts of their shard logs durable with one write and "
+                 "fdatasync of the commit journal.");
+    write_sample(out, "kinesd_storage_journal_writes_total", {}, read(c.journal_writes));
+    write_family(
+        out, "kinesd_storage_journal_checkpoints_total", "counter",
+        "Checkpoints of the commit journal (one syncfs before it is reused from its start).");
+    write_sample(out, "kinesd_storage_journal_checkpoints_total", {}, read(c.journal_checkpoints));
 }
 
 }  // namespace kinesd::metrics

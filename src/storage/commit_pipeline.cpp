@@ -7,9 +7,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 #include <utility>
 
 #include "kinesd/common/logging.hpp"
+#include "kinesd/storage/commit_journal.hpp"
 #include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/file_io.hpp"
 #include "kinesd/storage/segment_log.hpp"
@@ -50,6 +52,12 @@ commit_pipeline::~commit_pipeline() {
 void commit_pipeline::wait_idle() {
     std::unique_lock lock(mu_);
     idle_cv_.wait(lock, [this] { return !running_; });
+}
+
+bool commit_pipeline::retire_journal() {
+    if (!journal_ || !journal_->retire()) return true;
+    logger()->error("cannot retire the commit journal; the next start replays it");
+    return false;
 }
 
 void commit_pipeline::waiter_added() {
@@ -110,6 +118,22 @@ std::error_code commit_pipeline::sync_file_system(int fd) {
     return make_error_code(storage_errc::io_error);
 }
 
+commit_journal* commit_pipeline::journal() {
+    if (!journal_opened_) {
+        journal_opened_ = true;
+        if (options_.journal_bytes > 0 && file_system_fd() >= 0) {
+            std::error_code ec;
+            journal_ = commit_journal::open(options_.dir, options_.journal_bytes, ec, io_);
+            if (!journal_)
+                logger()->warn(
+                    "cannot open the commit journal in {} ({}); shard logs flush "
+                    "their own files",
+                    options_.dir.string(), ec.message());
+        }
+    }
+    return journal_.get();
+}
+
 void commit_pipeline::serve() {
     std::vector<segment_log*> logs;
     {
@@ -122,18 +146,60 @@ void commit_pipeline::serve() {
     std::vector<segment_log::round> rounds;
     rounds.reserve(logs.size());
     for (segment_log* log : logs) rounds.push_back(log->begin_pipeline_round());
+    std::vector<std::error_code> results(logs.size());
+    std::vector<bool> done(logs.size(), false);  // covered by the journal
 
-    // One syncfs for the logs on the data directory's file system when the round has two or
-    // more of them; every other log flushes itself.
-    const int fd = logs.size() > 1 ? file_system_fd() : -1;
+    commit_journal* const j = journal();
+    const int fd = j != nullptr || logs.size() > 1 ? file_system_fd() : -1;
     auto on_shared_fs = [&](const segment_log* log) { return fd >= 0 && log->device() == fs_dev_; };
-    const bool shared = std::count_if(logs.begin(), logs.end(), on_shared_fs) > 1;
-    const std::error_code shared_result = shared ? sync_file_system(fd) : std::error_code{};
-    std::vector<std::error_code> results;
-    results.reserve(logs.size());
+
+    // The journal takes the new bytes of the logs whose new bytes all sit in their active
+    // segment, by path relative to the data directory.
+    if (j != nullptr) {
+        // Segment paths are the data directory's path joined with relative ones.
+        std::string_view dir = options_.dir.native();
+        while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+        std::vector<journal_range> ranges;
+        std::uint64_t bytes = 0;
+        for (std::size_t i = 0; i < logs.size(); ++i) {
+            if (!on_shared_fs(logs[i])) continue;
+            const auto range = segment_log::round_bytes(rounds[i]);
+            if (!range) continue;
+            const std::string& path = range->in->path().native();
+            if (path.size() <= dir.size() + 1 || path.compare(0, dir.size(), dir) != 0 ||
+                path[dir.size()] != '/')
+                continue;
+            const auto all = range->in->readable();
+            if (all.size() < range->last) continue;  // quarantined by a reader meanwhile
+            done[i] = true;
+            if (range->first == range->last) continue;  // already durable
+            ranges.push_back(
+                journal_range{.path = std::string_view(path).substr(dir.size() + 1),
+                              .offset = range->first,
+                              .bytes = all.subspan(range->first, range->last - range->first)});
+            bytes += commit_journal::entry_bytes(ranges.back());
+        }
+        if (!j->fits(bytes)) {
+            std::fill(done.begin(), done.end(), false);
+        } else if (!ranges.empty()) {
+            counters().sync_rounds.fetch_add(1, std::memory_order_relaxed);
+            const std::error_code ec = j->write(ranges);
+            for (std::size_t i = 0; i < logs.size(); ++i)
+                if (done[i]) results[i] = ec;
+        }
+    }
+
+    // The rest: one syncfs for those on the data directory's file system when there are two
+    // or more of them; every other log flushes itself.
+    std::size_t shared_count = 0;
     for (std::size_t i = 0; i < logs.size(); ++i)
-        results.push_back(shared && on_shared_fs(logs[i]) ? shared_result
-                                                          : logs[i]->flush(rounds[i]));
+        if (!done[i] && on_shared_fs(logs[i])) ++shared_count;
+    const bool shared = shared_count > 1;
+    const std::error_code shared_result = shared ? sync_file_system(fd) : std::error_code{};
+    for (std::size_t i = 0; i < logs.size(); ++i)
+        if (!done[i])
+            results[i] =
+                shared && on_shared_fs(logs[i]) ? shared_result : logs[i]->flush(rounds[i]);
 
     segment_log::answered_list answered;
     std::vector<segment_log*> again;

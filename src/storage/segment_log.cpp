@@ -359,7 +359,21 @@ segment_log::round segment_log::begin_round() {
     r.sealed.swap(unsynced_);
     r.dir = std::exchange(dir_dirty_, false);
     r.list = segments();
+    if (!r.list->empty()) {
+        r.active = r.list->back();
+        // After the ticket (acquire): covers every byte of the appends counted in it.
+        r.active_bytes = r.active->readable().size();
+    }
+    r.durable_ordinal = durable_ordinal_;
+    r.durable_bytes = durable_bytes_;
     return r;
+}
+
+std::optional<segment_log::new_bytes> segment_log::round_bytes(const round& r) {
+    if (!r.sealed.empty() || r.dir || !r.active || r.active->read_quarantined() ||
+        r.active->ordinal() != r.durable_ordinal || r.active_bytes < r.durable_bytes)
+        return std::nullopt;
+    return new_bytes{r.active.get(), r.durable_bytes, r.active_bytes};
 }
 
 std::error_code segment_log::flush(const round& r) {
@@ -390,6 +404,10 @@ void segment_log::settle(const round& r, std::error_code ec, answered_list& answ
         failed_.emplace_back(r.first, r.target);
     } else {
         synced_ = std::max(synced_, r.target);
+        if (r.active) {
+            durable_ordinal_ = r.active->ordinal();
+            durable_bytes_ = r.active_bytes;
+        }
     }
     // Every waiter's ticket was taken before it registered, above the synced_ of that time; a
     // ticket <= target is in (first, target], which this round covered.

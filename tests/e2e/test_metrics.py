@@ -55,6 +55,8 @@ class Metrics(KinesdTestCase):
             "kinesd_storage_fsync_rounds_total": "counter",
             "kinesd_storage_fsync_waits_total": "counter",
             "kinesd_storage_file_system_syncs_total": "counter",
+            "kinesd_storage_journal_writes_total": "counter",
+            "kinesd_storage_journal_checkpoints_total": "counter",
         }
         for name, type_ in expected.items():
             self.assertIn(name, families)

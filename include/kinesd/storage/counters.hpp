@@ -22,6 +22,10 @@ struct storage_counters {
     std::atomic<std::uint64_t> sync_waits{0};
     // Rounds of the commit pipeline that flushed the logs of several shards with one syncfs.
     std::atomic<std::uint64_t> file_system_syncs{0};
+    // Rounds of the commit pipeline that wrote the commit journal (one fdatasync of it), and
+    // the journal's checkpoints (one syncfs each, before a lap starts again at offset 0).
+    std::atomic<std::uint64_t> journal_writes{0};
+    std::atomic<std::uint64_t> journal_checkpoints{0};
 };
 
 storage_counters& counters();

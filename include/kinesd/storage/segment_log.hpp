@@ -88,6 +88,14 @@ class segment_log final : public shard_log {
         segment_list sealed;  // sealed segments not fsynced yet
         bool dir = false;     // segment files were created: fsync the directory too
         std::shared_ptr<const segment_list> list;
+        // The active segment (list's last) and its committed bytes when the round began: the
+        // round makes them durable. Empty when the list is.
+        std::shared_ptr<segment> active;
+        std::uint64_t active_bytes = 0;
+        // What the last successful round made durable of the active segment (its ordinal, 0 if
+        // none, and bytes): the round's new bytes start there (round_bytes()).
+        std::uint64_t durable_ordinal = 0;
+        std::uint64_t durable_bytes = 0;
     };
     using waiter = std::pair<std::uint64_t, commit_callback>;  // (ticket, done)
     using answered_list = std::vector<std::pair<waiter, std::error_code>>;
@@ -111,6 +119,15 @@ class segment_log final : public shard_log {
     round begin_pipeline_round();
     bool end_pipeline_round(const round& r, std::error_code ec, answered_list& answered);
     dev_t device() const { return dev_; }
+    // The bytes the round has to make durable, when they are all in the active segment that
+    // the last successful round left durable up to some offset (no segment sealed or created
+    // since: those need their own fsyncs): that segment and the range [first, last).
+    struct new_bytes {
+        const segment* in = nullptr;
+        std::uint64_t first = 0;
+        std::uint64_t last = 0;
+    };
+    static std::optional<new_bytes> round_bytes(const round& r);
 
     bool in_failed_round(std::uint64_t ticket) const;  // under sync_mu_
 
@@ -151,6 +168,9 @@ class segment_log final : public shard_log {
     // commit pipeline.
     std::vector<waiter> waiters_;
     bool dir_dirty_ = false;         // segment files were created since the last round
+    // The active segment's bytes the last successful round made durable (round::durable_*).
+    std::uint64_t durable_ordinal_ = 0;
+    std::uint64_t durable_bytes_ = 0;
 };
 
 }  // namespace kinesd::storage

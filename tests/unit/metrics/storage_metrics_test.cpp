@@ -25,6 +25,8 @@ TEST(storage_metrics, every_storage_counter_is_published_and_moves) {
     c.sync_rounds.fetch_add(5);
     c.sync_waits.fetch_add(6);
     c.file_system_syncs.fetch_add(7);
+    c.journal_writes.fetch_add(8);
+    c.journal_checkpoints.fetch_add(9);
     std::string after;
     render_storage_metrics(after);
     const std::pair<const char*, std::uint64_t> moved[] = {
@@ -35,6 +37,8 @@ TEST(storage_metrics, every_storage_counter_is_published_and_moves) {
         {"kinesd_storage_fsync_rounds_total", 5},
         {"kinesd_storage_fsync_waits_total", 6},
         {"kinesd_storage_file_system_syncs_total", 7},
+        {"kinesd_storage_journal_writes_total", 8},
+        {"kinesd_storage_journal_checkpoints_total", 9},
     };
     for (const auto& [series, by] : moved) EXPECT_EQ(sample(after, series) - sample(before, series), by) << series;
     EXPECT_NE(after.find("# TYPE kinesd_storage_fsync_rounds_total counter\n"), std::string::npos);

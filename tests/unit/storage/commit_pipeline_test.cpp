@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "fault_io.hpp"
+#include "kinesd/storage/commit_journal.hpp"
 #include "kinesd/storage/counters.hpp"
 #include "kinesd/storage/segment_log.hpp"
 #include "support/api_test.hpp"
@@ -87,15 +88,20 @@ struct answers {
 
 class commit_pipeline_test : public ::testing::Test {
   protected:
-    void make_pipeline(bool use_syncfs, fs::path dir) {
-        pipeline_ = std::make_unique<commit_pipeline>(commit_pipeline_options{
-            .runner = jobs_.runner(), .dir = std::move(dir), .use_syncfs = use_syncfs, .io = &io_});
+    void make_pipeline(bool use_syncfs, fs::path dir, std::uint64_t journal_bytes = 0) {
+        pipeline_ = std::make_unique<commit_pipeline>(
+            commit_pipeline_options{.runner = jobs_.runner(),
+                                    .dir = std::move(dir),
+                                    .use_syncfs = use_syncfs,
+                                    .journal_bytes = journal_bytes,
+                                    .io = &io_});
     }
-    std::unique_ptr<segment_log> open(const fs::path& dir) {
+    std::unique_ptr<segment_log> open(const fs::path& dir, std::uint64_t segment_bytes = 0) {
         segment_log_options options;
         options.fsync = fsync_policy::always;
         options.pipeline = pipeline_.get();
         options.io = &io_;
+        if (segment_bytes > 0) options.segment_bytes = segment_bytes;
         recovery_report report;
         return segment_log::open(dir, options, report);
     }
@@ -245,6 +251,104 @@ TEST_F(commit_pipeline_test, producers_arriving_during_a_round_get_the_next_one)
     io_.on_call(nullptr);
 }
 
+// With a commit journal, a round of logs whose new bytes are all in their active segment is one
+// write and one fdatasync of the journal; a log that created a segment file since its last round
+// (the first round of a new log, a roll) still flushes its files and directory.
+TEST_F(commit_pipeline_test, with_a_journal_a_round_is_one_fdatasync_of_the_journal) {
+    make_pipeline(true, tmp_.path(), 1 << 20);
+    auto a = open(tmp_.path() / "a");
+    auto b = open(tmp_.path() / "b");
+    auto c = open(tmp_.path() / "c", 1024);  // rolls below
+    answers got;
+    put(*a, 1, got, 0);
+    put(*b, 1, got, 1);
+    put(*c, 1, got, 2);
+    jobs_.run_all();  // new logs: their files and directories need the syncfs
+    EXPECT_EQ(io_.calls(io_op::syncfs), 1);
+    const int opening_fdatasyncs = io_.calls(io_op::fdatasync);  // the journal's creation
+    const auto writes = counters().journal_writes.load();
+    put(*a, 2, got, 3);
+    put(*b, 2, got, 4);
+    put(*c, 2, got, 5);
+    put(*a, 3, got, 6);
+    ASSERT_TRUE(jobs_.run_one());
+    ASSERT_EQ(got.by_producer.size(), 7u);
+    for (const auto& [producer, ec] : got.by_producer) EXPECT_FALSE(ec) << producer;
+    EXPECT_EQ(io_.calls(io_op::syncfs), 1);
+    EXPECT_EQ(io_.calls(io_op::fdatasync), opening_fdatasyncs + 1);
+    EXPECT_EQ(io_.calls(io_op::fdatasync, "commit.journal"), 2);  // opening + this round
+    EXPECT_EQ(counters().journal_writes.load(), writes + 1);
+
+    // c rolls to a new segment: it flushes itself (sealed segment, new one, directory) in the
+    // same round as a's journal entry.
+    const std::string big(900, 'z');
+    append_batch batch;
+    batch.add_copy("key", {}, std::as_bytes(std::span(big)));
+    seqno seq = 3;
+    ASSERT_FALSE(c->append(batch, {&seq, 1}, 1000));
+    c->commit_async(c->sync_ticket(), got.callback(7));
+    put(*a, 4, got, 8);
+    ASSERT_TRUE(jobs_.run_one());
+    EXPECT_FALSE(got.by_producer.at(7));
+    EXPECT_FALSE(got.by_producer.at(8));
+    EXPECT_EQ(io_.calls(io_op::fdatasync, "/c/"), 2);  // both segments
+    EXPECT_EQ(io_.calls(io_op::fsync, "/c"), 1);       // its directory
+    EXPECT_EQ(io_.calls(io_op::fdatasync, "/a/"), 0);
+    EXPECT_EQ(io_.calls(io_op::fdatasync, "commit.journal"), 3);
+    // A failed journal write fails every log it covered.
+    io_.fail({.op = io_op::fdatasync, .error = EIO, .times = 1, .path_part = "commit.journal"});
+    put(*a, 5, got, 9);
+    put(*b, 3, got, 10);
+    jobs_.run_all();
+    EXPECT_EQ(got.by_producer.at(9), make_error_code(storage_errc::io_error));
+    EXPECT_EQ(got.by_producer.at(10), make_error_code(storage_errc::io_error));
+}
+
+// The point of the journal: after a crash that loses every segment byte no fsync of the segment
+// files covered (only the journal had them), replay and recovery give back every acknowledged
+// record.
+TEST_F(commit_pipeline_test, a_crash_loses_no_acknowledged_record_of_journaled_rounds) {
+    make_pipeline(true, tmp_.path(), 1 << 20);
+    const std::vector<fs::path> dirs = {tmp_.path() / "streams" / "s" / "a",
+                                        tmp_.path() / "streams" / "s" / "b"};
+    std::vector<std::unique_ptr<segment_log>> logs;
+    for (const auto& d : dirs) logs.push_back(open(d));
+    answers got;
+    put(*logs[0], 1, got, 0);
+    put(*logs[1], 1, got, 1);
+    jobs_.run_all();  // syncfs: everything so far is durable in the segment files
+    std::vector<std::uintmax_t> durable;
+    for (const auto& d : dirs) durable.push_back(fs::file_size(d / "00000000000000000001.seg"));
+    for (seqno seq = 2; seq <= 40; ++seq) {
+        put(*logs[0], seq, got, static_cast<int>(seq) * 2);
+        put(*logs[1], seq, got, static_cast<int>(seq) * 2 + 1);
+        if (seq % 3 == 0) jobs_.run_all();
+    }
+    jobs_.run_all();
+    ASSERT_EQ(got.by_producer.size(), 80u);
+    for (const auto& [producer, ec] : got.by_producer) ASSERT_FALSE(ec) << producer;
+    EXPECT_EQ(io_.calls(io_op::syncfs), 1);  // the rest went through the journal
+    logs.clear();
+    pipeline_.reset();
+    // Power loss: the segment files lose what only the page cache held.
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        const auto seg = dirs[i] / "00000000000000000001.seg";
+        ASSERT_GT(fs::file_size(seg), durable[i]);
+        fs::resize_file(seg, durable[i]);
+    }
+    const auto replayed = commit_journal::replay(tmp_.path(), true, &io_);
+    EXPECT_EQ(replayed.files, 2u);
+    make_pipeline(true, tmp_.path(), 1 << 20);
+    for (const auto& d : dirs) {
+        auto log = open(d);
+        std::vector<seqno> seqs;
+        log->read({.max_records = 1000, .max_bytes = 1u << 20},
+                  [&](const record_view& r) { seqs.push_back(r.seq); });
+        ASSERT_EQ(seqs.size(), 40u) << d;
+        for (std::size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqno{i + 1});
+    }
+}
+
 // Producers on several threads and logs at once, rounds on a real thread (run under
 // ThreadSanitizer by scripts/test-sanitizers.sh): every put is answered once, successfully, and
 // the logs hold every record.
@@ -256,6 +360,7 @@ TEST(commit_pipeline, concurrent_producers_on_several_logs_are_all_answered) {
              [&](std::function<void()> job) { boost::asio::post(fsync_thread, std::move(job)); },
          .dir = tmp.path(),
          .use_syncfs = std::nullopt,
+         .journal_bytes = 64 * 1024,  // checkpoints while rounds run
          .io = nullptr});
     constexpr int logs = 4, producers = 8, puts = 60;
     struct guarded_log {
