@@ -53,17 +53,6 @@ bool safe_relative_path(std::string_view p) {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
-bool write_all(file_io& io, int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
-    while (n > 0) {
-        const ssize_t w = io.pwrite(fd, data, n, static_cast<off_t>(offset));
-        if (w <= 0) return false;
-        data += w;
-        n -= static_cast<std::size_t>(w);
-        offset += static_cast<std::uint64_t>(w);
-    }
-    return true;
-}
-
 // One valid entry of a mapped journal.
 struct entry_view {
     std::uint64_t generation = 0;
@@ -147,9 +136,10 @@ journal_replay_report commit_journal::replay(const fs::path& data_dir, bool keep
                 ++report.missing_files;
                 continue;
             }
-            if (!write_all(io, it->second, e->bytes.data(), e->bytes.size(), e->offset))
+            if (const int err =
+                    pwrite_all(io, it->second, e->bytes.data(), e->bytes.size(), e->offset))
                 throw_io("cannot replay the commit journal into", data_dir / fs::path(e->path),
-                         last_error());
+                         {err, std::generic_category()});
             report.bytes += e->bytes.size();
         }
         for (auto& [name, f] : files) {
@@ -185,9 +175,9 @@ std::unique_ptr<commit_journal> commit_journal::open(const fs::path& data_dir,
     // entry of this run is only ever found after this one's first.
     const std::array<std::byte, header_bytes> zeros{};
     const int dir_fd = io.open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    const bool ok = write_all(io, fd, zeros.data(), zeros.size(), 0) && io.fdatasync(fd) == 0 &&
-                    dir_fd >= 0 && io.fsync(dir_fd) == 0;
-    if (!ok) ec = last_error();
+    const bool ok = pwrite_all(io, fd, zeros.data(), zeros.size(), 0) == 0 &&
+                    io.fdatasync(fd) == 0 && dir_fd >= 0 && io.fsync(dir_fd) == 0;
+    if (!ok) ec = errno != 0 ? last_error() : make_error_code(storage_errc::io_error);
     if (dir_fd >= 0) io.close(dir_fd);
     if (!ok) {
         io.close(fd);
@@ -217,7 +207,7 @@ std::error_code commit_journal::checkpoint() {
 std::error_code commit_journal::retire() {
     if (auto ec = checkpoint()) return ec;
     const std::array<std::byte, header_bytes> zeros{};
-    if (!write_all(*io_, fd_, zeros.data(), zeros.size(), 0) || io_->fdatasync(fd_) != 0)
+    if (pwrite_all(*io_, fd_, zeros.data(), zeros.size(), 0) != 0 || io_->fdatasync(fd_) != 0)
         return make_error_code(storage_errc::io_error);
     return {};
 }
@@ -245,7 +235,7 @@ std::error_code commit_journal::write(std::span<const journal_range> ranges) {
         p += length;
     }
     counters().journal_writes.fetch_add(1, std::memory_order_relaxed);
-    if (!write_all(*io_, fd_, buffer_.data(), buffer_.size(), offset_) ||
+    if (pwrite_all(*io_, fd_, buffer_.data(), buffer_.size(), offset_) != 0 ||
         io_->fdatasync(fd_) != 0) {
         counters().sync_errors.fetch_add(1, std::memory_order_relaxed);
         logger()->error("commit journal: write or fdatasync failed; its round is not acknowledged");

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace kinesd::storage {
 
 namespace {
@@ -25,6 +27,20 @@ class posix_file_io final : public file_io {
 };
 
 }  // namespace
+
+int pwrite_all(file_io& io, int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
+    std::size_t done = 0;
+    while (done < n) {
+        const ssize_t w = io.pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (w == 0) return EIO;
+        done += static_cast<std::size_t>(w);
+    }
+    return 0;
+}
 
 file_io& system_file_io() {
     static posix_file_io* io = new posix_file_io;  // never destroyed: logs may outlive statics

@@ -28,21 +28,6 @@ void close_fd(file_io& io, int& fd) {
     fd = -1;
 }
 
-// Writes all of data at offset, retrying on EINTR and short writes. Returns 0 or an errno.
-int pwrite_all(file_io& io, int fd, const std::byte* data, std::size_t n, std::uint64_t offset) {
-    std::size_t done = 0;
-    while (done < n) {
-        const ssize_t w = io.pwrite(fd, data + done, n - done, static_cast<off_t>(offset + done));
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        if (w == 0) return EIO;
-        done += static_cast<std::size_t>(w);
-    }
-    return 0;
-}
-
 // Reads up to max_bytes of the file at path. Returns false if it cannot be opened or read.
 bool read_file_prefix(file_io& io, const fs::path& path, std::size_t max_bytes,
                       std::vector<std::byte>& out) {

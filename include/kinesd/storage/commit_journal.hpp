@@ -17,8 +17,8 @@
 // is its incarnation, ordinals grow), so replaying an entry twice, or an entry of an old lap, is
 // harmless; an entry whose file is gone (retention, DeleteStream) is skipped.
 //
-// Thread-safety: write() and checkpoint counting are for one thread at a time (the pipeline's
-// round); replay() runs before any log is opened.
+// Thread-safety: write() and retire() are for one thread at a time (the pipeline's round);
+// replay() runs before any log is opened.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -57,9 +57,10 @@ class commit_journal {
     static constexpr std::uint64_t default_capacity_bytes = 64ull << 20;
 
     // Replays the journal of data_dir, if there is one, into the segment files it names and
-    // fdatasyncs them; then deletes the journal (keep == false) or invalidates its entries
-    // (keep == true: the file stays, for its blocks to be reused). Call before opening any
-    // shard log of data_dir (recovery must see the replayed bytes) and before open().
+    // fdatasyncs them; then deletes the journal (keep == false) or leaves it for open() to
+    // reuse (keep == true: its blocks are overwritten in place; open() invalidates the entries).
+    // Call before opening any shard log of data_dir (recovery must see the replayed bytes) and
+    // before open().
     // Throws std::system_error if a segment file or the journal cannot be written or synced:
     // starting without the replayed bytes could lose acknowledged records.
     static journal_replay_report replay(const std::filesystem::path& data_dir, bool keep,
@@ -74,9 +75,9 @@ class commit_journal {
     commit_journal(const commit_journal&) = delete;
     commit_journal& operator=(const commit_journal&) = delete;
 
-    // Whether ranges of `bytes` segment bytes (plus their paths) fit one write: a round larger
+    // Whether entries of `total` bytes (the sum of entry_bytes()) fit one write: a round larger
     // than half the capacity is not journaled (its logs flush themselves).
-    bool fits(std::uint64_t entry_bytes) const { return entry_bytes <= capacity_ / 2; }
+    bool fits(std::uint64_t total) const { return total <= capacity_ / 2; }
     static std::uint64_t entry_bytes(const journal_range& r) {
         return entry_header_bytes + r.path.size() + r.bytes.size();
     }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace kinesd::storage {
 
@@ -30,5 +31,9 @@ class file_io {
 
 // The real file system (the POSIX calls themselves). Never destroyed.
 file_io& system_file_io();
+
+// Writes all of data at offset through io, retrying on EINTR and short writes. Returns 0 or an
+// errno (EIO for a write of 0 bytes).
+int pwrite_all(file_io& io, int fd, const std::byte* data, std::size_t n, std::uint64_t offset);
 
 }  // namespace kinesd::storage

@@ -304,6 +304,26 @@ TEST_F(commit_pipeline_test, with_a_journal_a_round_is_one_fdatasync_of_the_jour
     EXPECT_EQ(got.by_producer.at(10), make_error_code(storage_errc::io_error));
 }
 
+// A data directory given as "dir/" (as a user may type it): the segment paths under it are
+// still recognized as inside it, and journaled.
+TEST_F(commit_pipeline_test, a_data_directory_given_with_a_trailing_slash_still_uses_the_journal) {
+    make_pipeline(true, tmp_.path() / "", 1 << 20);
+    auto a = open(tmp_.path() / "a");
+    auto b = open(tmp_.path() / "b");
+    answers got;
+    put(*a, 1, got, 0);
+    put(*b, 1, got, 1);
+    jobs_.run_all();  // new logs: syncfs
+    const auto writes = counters().journal_writes.load();
+    put(*a, 2, got, 2);
+    put(*b, 2, got, 3);
+    jobs_.run_all();
+    ASSERT_EQ(got.by_producer.size(), 4u);
+    for (const auto& [producer, ec] : got.by_producer) EXPECT_FALSE(ec) << producer;
+    EXPECT_EQ(counters().journal_writes.load(), writes + 1);
+    EXPECT_EQ(io_.calls(io_op::syncfs), 1);
+}
+
 // The point of the journal: after a crash that loses every segment byte no fsync of the segment
 // files covered (only the journal had them), replay and recovery give back every acknowledged
 // record.
