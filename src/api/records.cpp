@@ -58,14 +58,18 @@ uint128 record_hash(std::string_view partition_key, std::optional<std::string_vi
     return parsed->value;
 }
 
+// `entry` is the record's index in a PutRecords request, nullopt for PutRecord: it names the
+// member in the validation message (built only when the check fails).
 void check_record_size(const stream& s, std::size_t data_bytes, std::size_t key_bytes,
-                       std::string_view member_path) {
+                       std::optional<std::size_t> entry) {
     const std::size_t limit = s.max_record_bytes();
     if (data_bytes > limit)
         throw api_error::validation(fmt::format(
             "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim={} cap={}]' at "
             "'{}' failed to satisfy constraint: Member must have length less than or equal to {}",
-            data_bytes, data_bytes, member_path, limit));
+            data_bytes, data_bytes,
+            entry ? fmt::format("records.{}.member.data", *entry + 1) : std::string("data"),
+            limit));
     if (data_bytes + key_bytes > limit)
         throw api_error::invalid_argument(fmt::format(
             "The record size ({} bytes of data plus {} bytes of partition key) exceeds the "
@@ -137,7 +141,7 @@ std::string put_record_typed(context& ctx, const put_record_input& in) {
     std::byte ehk[16];
     bool has_ehk = false;
     const uint128 hash = record_hash(key, in.explicit_hash_key, ehk, has_ehk);
-    check_record_size(*s, decoded_size(data), key.size(), "data");
+    check_record_size(*s, decoded_size(data), key.size(), std::nullopt);
     // Decoded before anything is charged: on fast-path input, Data is first checked here.
     thread_local storage::append_batch batch;
     batch.clear();
@@ -170,9 +174,9 @@ std::string put_record_typed(context& ctx, const put_record_input& in) {
     std::string out;
     out.reserve(96);
     out += R"({"ShardId":")";
-    out += target->info().id.str();
+    target->info().id.append_to(out);
     out += R"(","SequenceNumber":")";
-    out += to_decimal(seq);
+    append_decimal(out, seq);
     out += "\"}";
     return out;
 }
@@ -205,7 +209,7 @@ std::string put_records_typed(context& ctx, const put_records_input& in) {
         const auto data = r.data;
         const uint128 hash = record_hash(key, r.explicit_hash_key, routes[i].ehk, routes[i].has_ehk);
         const std::size_t data_bytes = decoded_size(data);
-        check_record_size(*s, data_bytes, key.size(), fmt::format("records.{}.member.data", i + 1));
+        check_record_size(*s, data_bytes, key.size(), i);
         total_bytes += data_bytes + key.size();
         routes[i].target = &route(*table, hash, *s);
     }
@@ -338,9 +342,9 @@ std::string put_records_typed(context& ctx, const put_records_input& in) {
             continue;
         }
         out += R"({"SequenceNumber":")";
-        out += to_decimal(seqs[k]);
+        append_decimal(out, seqs[k]);
         out += R"(","ShardId":")";
-        out += routes[i].target->info().id.str();
+        routes[i].target->info().id.append_to(out);
         out += "\"}";
     }
     out += R"(],"FailedRecordCount":)";

@@ -34,7 +34,7 @@ constexpr unsigned max_mod_10 = static_cast<unsigned>(uint128_max % 10);
 
 }  // namespace
 
-std::string to_decimal(uint128 v) {
+void append_decimal(std::string& out, uint128 v) {
     // 2^128 - 1 has 39 digits.
     char buf[39];
     char* const end = buf + sizeof buf;
@@ -54,7 +54,13 @@ std::string to_decimal(uint128 v) {
             p = write_unpadded(static_cast<std::uint64_t>(v), p);
         }
     }
-    return std::string(p, static_cast<std::size_t>(end - p));
+    out.append(p, static_cast<std::size_t>(end - p));
+}
+
+std::string to_decimal(uint128 v) {
+    std::string out;
+    append_decimal(out, v);
+    return out;
 }
 
 std::optional<uint128> parse_decimal_u128(std::string_view text) {

@@ -12,7 +12,7 @@ constexpr std::uint64_t max_shard_index = 2'147'483'647;
 
 }  // namespace
 
-std::string shard_id::str() const {
+void shard_id::append_to(std::string& out) const {
     // "shardId-" + 12 digits; an index has at most 10, so the padding never truncates.
     char buf[8 + 12] = {'s', 'h', 'a', 'r', 'd', 'I', 'd', '-'};
     std::uint32_t v = index;
@@ -20,7 +20,13 @@ std::string shard_id::str() const {
         buf[i] = static_cast<char>('0' + v % 10);
         v /= 10;
     }
-    return std::string(buf, sizeof buf);
+    out.append(buf, sizeof buf);
+}
+
+std::string shard_id::str() const {
+    std::string out;
+    append_to(out);
+    return out;
 }
 
 // How AWS resolves a ShardId, as recorded by kinesalite (mhart/kinesalite; its test suite also

@@ -11,6 +11,7 @@ struct shard_id {
     std::uint32_t index = 0;
 
     std::string str() const;  // "shardId-000000000007"
+    void append_to(std::string& out) const;  // appends str(), with no temporary string
 
     // Accepts the forms AWS accepts: "shardId-000000000001", "shardId-1", "1", and any
     // "<prefix>-<digits>" (the digits after the last '-'). nullopt when no index can be read

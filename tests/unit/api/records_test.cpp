@@ -179,3 +179,23 @@ TEST_F(records_test, bad_base64_gets_the_generic_error_on_the_fast_path) {
     }
     EXPECT_EQ(call("GetRecords", {{"ShardIterator", iterator()}})["Records"].size(), 0u);
 }
+
+// A record over the stream's maximum record size is refused by the handler (the model allows
+// Data up to 10 MiB for streams whose limit was raised), and the message names the member as
+// AWS does: "data" for PutRecord, "records.N.member.data" (1-based) for a PutRecords entry.
+TEST_F(records_test, an_oversized_record_is_named_by_its_member_path) {
+    const std::string big = base64::encode(std::string((1u << 20) + 1, 'x'));
+    const auto one =
+        error_of("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", big}});
+    EXPECT_EQ(one.type, "ValidationException");
+    EXPECT_NE(std::string(one.what()).find("at 'data' failed"), std::string::npos) << one.what();
+    const auto many = error_of(
+        "PutRecords",
+        {{"StreamName", "s"},
+         {"Records",
+          {{{"PartitionKey", "k"}, {"Data", "YQ=="}}, {{"PartitionKey", "k"}, {"Data", big}}}}});
+    EXPECT_EQ(many.type, "ValidationException");
+    EXPECT_NE(std::string(many.what()).find("at 'records.2.member.data' failed"), std::string::npos)
+        << many.what();
+    EXPECT_EQ(call("GetRecords", {{"ShardIterator", iterator()}})["Records"].size(), 0u);
+}

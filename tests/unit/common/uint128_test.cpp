@@ -31,6 +31,15 @@ TEST(uint128, to_decimal_large_values) {
               "184467440737095516160000000000000000005");
 }
 
+TEST(uint128, append_decimal_appends_after_existing_text) {
+    std::string out = R"({"SequenceNumber":")";
+    append_decimal(out, uint128_max);
+    append_decimal(out, 0);
+    EXPECT_EQ(out, R"({"SequenceNumber":")"
+                   "340282366920938463463374607431768211455"
+                   "0");
+}
+
 TEST(uint128, parse_accepts_decimal_text) {
     EXPECT_EQ(parse_decimal_u128("0"), uint128{0});
     EXPECT_EQ(parse_decimal_u128("42"), uint128{42});

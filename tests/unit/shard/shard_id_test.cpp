@@ -21,6 +21,13 @@ TEST(shard_id, str_pads_to_twelve_digits) {
     EXPECT_EQ(shard_id{4294967295u}.str(), "shardId-004294967295");
 }
 
+TEST(shard_id, append_to_appends_the_same_text) {
+    std::string out = "x";
+    shard_id{42}.append_to(out);
+    EXPECT_EQ(out, "x" + shard_id{42}.str());
+    EXPECT_EQ(out, "xshardId-000000000042");
+}
+
 TEST(shard_id, parses_the_canonical_form) {
     EXPECT_EQ(index_of("shardId-000000000000"), 0u);
     EXPECT_EQ(index_of("shardId-000000000001"), 1u);
