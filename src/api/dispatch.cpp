@@ -87,11 +87,15 @@ std::optional<std::string> run_fast(const Input* in, Body body, context& ctx) {
 // (api/fast_path.hpp). Declines (nullopt) for anything unusual, and whenever the control-plane
 // limiter has a rate for the operation (dispatch checks those on the generic path). Injected
 // faults and throttling are drawn by the handlers, so they apply on both paths.
-std::optional<std::string> try_fast_path(context& ctx, std::string_view operation, std::string_view body) {
+std::optional<std::string> try_fast_path(context& ctx, std::string_view operation,
+                                         std::string_view body, std::size_t readable_past_end) {
     if (ctx.cfg.control_plane_limits && control_plane_limiter::rate_of(operation) > 0) return std::nullopt;
-    if (operation == "PutRecord") return run_fast(fast_put_record(body), records::put_record_typed, ctx);
-    if (operation == "PutRecords") return run_fast(fast_put_records(body), records::put_records_typed, ctx);
-    if (operation == "GetRecords") return run_fast(fast_get_records(body), records::get_records_typed, ctx);
+    if (operation == "PutRecord")
+        return run_fast(fast_put_record(body, readable_past_end), records::put_record_typed, ctx);
+    if (operation == "PutRecords")
+        return run_fast(fast_put_records(body, readable_past_end), records::put_records_typed, ctx);
+    if (operation == "GetRecords")
+        return run_fast(fast_get_records(body, readable_past_end), records::get_records_typed, ctx);
     return std::nullopt;
 }
 
@@ -102,11 +106,12 @@ handler find_handler(std::string_view operation) {
     return it == operations.end() ? nullptr : it->second;
 }
 
-std::string dispatch(context& ctx, std::string_view operation, std::string_view body) {
+std::string dispatch(context& ctx, std::string_view operation, std::string_view body,
+                     std::size_t readable_past_end) {
     const auto& model = api_model::instance();
     handler h = find_handler(operation);
     if (!h || !model.has_operation(operation)) throw api_error::unknown_operation();
-    if (auto out = try_fast_path(ctx, operation, body)) return std::move(*out);
+    if (auto out = try_fast_path(ctx, operation, body, readable_past_end)) return std::move(*out);
     // One parse per request; the handlers read members from this document.
     // An empty body is not JSON: AWS answers SerializationException, as for any non-object.
     nlohmann::json request = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);

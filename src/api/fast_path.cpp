@@ -30,8 +30,10 @@ const rules& r() {
     return instance;
 }
 
-// The request body copied into a buffer with the padding simdjson reads past the end.
-// One memcpy of the body; the parser then hands out views into its own string buffer.
+static_assert(fast_path_padding >= simdjson::SIMDJSON_PADDING,
+              "fast_path_padding must cover what simdjson reads past the end of its input");
+
+// The parser, and a buffer for bodies that come without simdjson's padding after them.
 struct parse_state {
     od::parser parser;
     std::string padded;
@@ -43,11 +45,20 @@ parse_state& state() {
     return s;
 }
 
-bool start(std::string_view body, od::object& obj) {
+// Parses in place when the caller's buffer has the padding after the body (the HTTP/1.1
+// transport reserves it); otherwise copies the body once into a padded buffer. Either way the
+// views the fast path hands out point into that input or into the parser's string buffer.
+bool start(std::string_view body, std::size_t readable_past_end, od::object& obj) {
     auto& s = state();
-    s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
-    s.padded.assign(body);
-    simdjson::padded_string_view view(s.padded.data(), s.padded.size(), s.padded.capacity());
+    simdjson::padded_string_view view;
+    if (readable_past_end >= simdjson::SIMDJSON_PADDING) {
+        view =
+            simdjson::padded_string_view(body.data(), body.size(), body.size() + readable_past_end);
+    } else {
+        s.padded.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+        s.padded.assign(body);
+        view = simdjson::padded_string_view(s.padded.data(), s.padded.size(), s.padded.capacity());
+    }
     if (s.parser.iterate(view).get(s.doc)) return false;
     return !s.doc.get_object().get(obj);
 }
@@ -63,9 +74,22 @@ bool read_string(od::value v, api_model::shape_handle shape, std::string_view& o
     return r().model.accepts(shape, out);
 }
 
+// JSON's insignificant whitespace, which raw_json_token() keeps after a token.
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 // A base64 blob whose decoded size must fit the Data shape. Validity is checked on decode.
+// Base64 text has no escapes, so the view is taken straight from the input (no copy into the
+// parser's string buffer, which get_string() makes of every string); text with a backslash
+// (e.g. "\/", which some serializers write for '/') is unescaped by get_string().
 bool read_blob(od::value v, std::string_view& out) {
-    if (v.get_string().get(out)) return false;
+    std::string_view token = v.raw_json_token();  // the opening quote to the next token
+    while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+    if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
+        if (v.get_string().get(out)) return false;  // not a string: decline
+    } else {
+        out = token.substr(1, token.size() - 2);
+        if (out.find('\\') != std::string_view::npos && v.get_string().get(out)) return false;
+    }
     if (out.size() % 4 != 0) return false;
     std::size_t pad = out.empty() ? 0 : (out.back() == '=') + (out[out.size() - 2] == '=');
     return static_cast<std::int64_t>(out.size() / 4 * 3 - pad) <= r().max_data_bytes;
@@ -90,11 +114,11 @@ bool read_stream_member(std::string_view key, od::value v, stream_ref& stream, b
 
 }  // namespace
 
-const put_record_input* fast_put_record(std::string_view body) {
+const put_record_input* fast_put_record(std::string_view body, std::size_t readable_past_end) {
     thread_local put_record_input in;
     in = {};
     od::object obj;
-    if (!start(body, obj)) return nullptr;
+    if (!start(body, readable_past_end, obj)) return nullptr;
     bool has_key = false, has_data = false;
     for (auto field : obj) {
         std::string_view key;
@@ -126,12 +150,12 @@ const put_record_input* fast_put_record(std::string_view body) {
     return has_key && has_data ? &in : nullptr;
 }
 
-const put_records_input* fast_put_records(std::string_view body) {
+const put_records_input* fast_put_records(std::string_view body, std::size_t readable_past_end) {
     thread_local put_records_input in;
     in.stream = {};
     in.records.clear();
     od::object obj;
-    if (!start(body, obj)) return nullptr;
+    if (!start(body, readable_past_end, obj)) return nullptr;
     bool has_records = false;
     for (auto field : obj) {
         std::string_view key;
@@ -181,11 +205,11 @@ const put_records_input* fast_put_records(std::string_view body) {
     return &in;
 }
 
-const get_records_input* fast_get_records(std::string_view body) {
+const get_records_input* fast_get_records(std::string_view body, std::size_t readable_past_end) {
     thread_local get_records_input in;
     in = {};
     od::object obj;
-    if (!start(body, obj)) return nullptr;
+    if (!start(body, readable_past_end, obj)) return nullptr;
     bool has_iterator = false;
     for (auto field : obj) {
         std::string_view key;

@@ -185,8 +185,11 @@ private:
             std::uint64_t len = 0;
             auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), len);
             if (ec == std::errc{} && p == v.data() + v.size()) {
-                if (len > self.core_->state.cfg.max_request_bytes) s->too_large = true;
-                else s->body.reserve(len);
+                if (len > self.core_->state.cfg.max_request_bytes) {
+                    s->too_large = true;
+                } else {
+                    s->body.reserve(len + body_padding);
+                }
             }
         }
         return 0;
@@ -267,7 +270,8 @@ private:
         auto job = std::make_shared<h2_stream>(std::move(s));
         asio::post(core_->ios.next(), [self = self<h2_session>(), job, id]() mutable {
             request_head head{job->method, job->path, job->amz_target, job->content_type, job->authorization};
-            response res = handle_request(self->core_->state, head, job->body);
+            response res =
+                handle_request(self->core_->state, head, job->body, spare_capacity(job->body));
             job.reset();  // the request body is no longer needed
             auto ex = self->stream_.get_executor();
             asio::post(ex, [self = std::move(self), id, res = std::move(res)]() mutable {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
@@ -97,7 +98,8 @@ class request_reader final : public bhttp::basic_parser<true> {
     void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                            beast::error_code&) override {
         // Within body_limit: the parser refused a larger Content-Length before this call.
-        if (content_length) out_.body.reserve(static_cast<std::size_t>(*content_length));
+        if (content_length)
+            out_.body.reserve(static_cast<std::size_t>(*content_length) + body_padding);
     }
 
     std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
@@ -225,11 +227,41 @@ private:
         parser_.emplace(req_);
         parser_->body_limit(core_->state.cfg.max_request_bytes);
         parser_->header_limit(max_header_bytes);
-        beast::get_lowest_layer(stream_).expires_after(read_timeout);
-        bhttp::async_read(stream_, buffer_, *parser_,
-                          [self = self<http1_session>()](beast::error_code ec, std::size_t) {
-                              self->on_read(ec);
-                          });
+        beast::get_lowest_layer(stream_).expires_after(read_timeout);  // header and body
+        bhttp::async_read_header(stream_, buffer_, *parser_,
+                                 [self = self<http1_session>()](beast::error_code ec, std::size_t) {
+                                     self->on_header(ec);
+                                 });
+    }
+
+    // A body of known length is read straight into req_.body: what the buffer already holds
+    // goes through the parser, the rest with reads into the body itself, each as large as what
+    // has arrived. Through the 16 KiB connection buffer, a 700 KiB PutRecords took 45 recvmsg
+    // calls and one more copy of the body. A chunked body goes through the parser and buffer.
+    void on_header(beast::error_code ec) {
+        if (ec) return on_read(ec);
+        if (!parser_->is_done() && buffer_.size() > 0) {
+            buffer_.consume(parser_->put(buffer_.data(), ec));
+            if (ec) return on_read(ec);
+        }
+        const auto remaining = parser_->content_length_remaining();
+        if (parser_->is_done() || parser_->chunked() || !remaining) {
+            if (parser_->is_done()) return on_read(ec);
+            return bhttp::async_read(
+                stream_, buffer_, *parser_,
+                [self = self<http1_session>()](beast::error_code ec2, std::size_t) {
+                    self->on_read(ec2);
+                });
+        }
+        // Within body_limit: the parser refused a larger Content-Length with the header.
+        const std::size_t have = req_.body.size();
+        const auto rest = static_cast<std::size_t>(*remaining);
+        req_.body.reserve(have + rest + body_padding);
+        req_.body.resize(have + rest);
+        asio::async_read(stream_, asio::buffer(req_.body.data() + have, rest),
+                         [self = self<http1_session>()](beast::error_code ec2, std::size_t) {
+                             self->on_read(ec2);
+                         });
     }
 
     void on_read(beast::error_code ec) {
@@ -247,7 +279,7 @@ private:
         }
         const request_head head{req_.method_string, req_.target, req_.amz_target, req_.content_type,
                                 req_.authorization};
-        response answer = handle_request(core_->state, head, req_.body);
+        response answer = handle_request(core_->state, head, req_.body, spare_capacity(req_.body));
         if (req_.body.capacity() > kept_body_capacity) std::string().swap(req_.body);
         const unsigned version = req_.version;
         if (answer.held()) {  // its fsync (--fsync always) or injected latency: no thread waits

@@ -75,7 +75,8 @@ response error_response(const api_error& e) {
     return res;
 }
 
-response handle_request(server_state& state, const request_head& head, std::string_view body) {
+response handle_request(server_state& state, const request_head& head, std::string_view body,
+                        std::size_t readable_past_end) {
     response res;
     res.request_id = new_request_id();
     const std::string_view target = head.target;
@@ -127,7 +128,7 @@ response handle_request(server_state& state, const request_head& head, std::stri
         ctx.log_stream = observed.stream_slot();
         ctx.answer_delay_ms = &res.delay_ms;
         ctx.commits = &res.commits;
-        res.body = api::dispatch(ctx, *operation, body);
+        res.body = api::dispatch(ctx, *operation, body, readable_past_end);
         res.status = 200;
         res.content_type = json_content_type;
         if (ctx.streaming) {

@@ -50,6 +50,9 @@ handler find_handler(std::string_view operation);
 // Decodes the body, validates it against the API model and runs the operation's handler.
 // Returns the response body (JSON). Throws api_error for every client error; any other
 // exception is a fault for the caller to turn into InternalFailure.
-std::string dispatch(context& ctx, std::string_view operation, std::string_view body);
+// `readable_past_end`: bytes after body's end that may be read (never written); with at least
+// fast_path_padding (fast_path.hpp) the hot operations parse the body without copying it.
+std::string dispatch(context& ctx, std::string_view operation, std::string_view body,
+                     std::size_t readable_past_end = 0);
 
 }  // namespace kinesd::api

@@ -52,11 +52,17 @@ struct get_records_input {
 // Handlers throw it before changing anything.
 struct fast_path_declined {};
 
+// Bytes a caller can leave readable after a request body (any content; never written) so that
+// the fast path parses the body in place instead of copying it into a padded buffer first.
+inline constexpr std::size_t fast_path_padding = 64;
+
 // The fast path. Each returns nullptr when it declines. The result and the views in it live in
-// thread-local storage: valid until the next call on the same thread.
-const put_record_input* fast_put_record(std::string_view body);
-const put_records_input* fast_put_records(std::string_view body);
-const get_records_input* fast_get_records(std::string_view body);
+// thread-local storage and may point into `body`: valid until the next call on the same thread
+// and while `body` is. `readable_past_end`: bytes after body's end that may be read; with at
+// least fast_path_padding the body is parsed in place.
+const put_record_input* fast_put_record(std::string_view body, std::size_t readable_past_end = 0);
+const put_records_input* fast_put_records(std::string_view body, std::size_t readable_past_end = 0);
+const get_records_input* fast_get_records(std::string_view body, std::size_t readable_past_end = 0);
 
 struct context;
 }  // namespace kinesd::api

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kinesd/api/fast_path.hpp"
 #include "kinesd/http/request_log.hpp"
 #include "kinesd/shard/pending_commit.hpp"
 
@@ -63,7 +64,16 @@ void set_error(response& res, const api_error& e);
 // Answers one request: the health and admin paths, else a Kinesis operation through
 // api::dispatch. Never throws: API errors become their 4xx response, anything else is logged
 // with the request id and answered 500 InternalFailure. Thread-safe (state is shared).
-response handle_request(server_state& state, const request_head& head, std::string_view body);
+// `readable_past_end`: bytes the transport's buffer holds after the body (see api::dispatch).
+response handle_request(server_state& state, const request_head& head, std::string_view body,
+                        std::size_t readable_past_end = 0);
+
+// What a transport reserves after a request body of known length, so that the hot operations
+// parse it in place (api::fast_path_padding).
+inline constexpr std::size_t body_padding = api::fast_path_padding;
+
+// The body's buffer past its text (spare capacity): what handle_request may read after it.
+inline std::size_t spare_capacity(const std::string& body) { return body.capacity() - body.size(); }
 
 // The response for an error raised by the transport itself (e.g. a body over the limit).
 response error_response(const api_error& e);

@@ -163,6 +163,45 @@ TEST(fast_path, put_records_matches_the_model) {
     }
 }
 
+// Data is read from the raw JSON token (base64 has no escapes): whitespace around it is not
+// part of it, and text with an escape (some serializers write '/' as "\/") is unescaped.
+TEST(fast_path, data_with_escapes_or_whitespace_reads_as_the_generic_path_does) {
+    const std::string bodies[] = {
+        R"({"StreamName":"s","Records":[{"PartitionKey":"a","Data":"YQ\/\/"}]})",
+        R"({"StreamName":"s","Records":[{"PartitionKey":"a","Data" :  "YQ//" , "ExplicitHashKey":"7"}]})",
+        "{\"StreamName\":\"s\",\"Records\":[{\"PartitionKey\":\"a\",\"Data\":\n\t\"YQ//\"\r\n}]}",
+        R"({"StreamName":"s","Records":[{"PartitionKey":"a","Data":"\u0059Q//"}]})",
+    };
+    for (const auto& b : bodies) check_put_records(b);
+    const auto* escaped = fast_put_records(bodies[0]);
+    ASSERT_NE(escaped, nullptr);
+    EXPECT_EQ(escaped->records[0].data, "YQ//");
+    const auto* spaced = fast_put_records(bodies[1]);
+    ASSERT_NE(spaced, nullptr);
+    EXPECT_EQ(spaced->records[0].data, "YQ//");
+    const auto* unicode = fast_put_records(bodies[3]);
+    ASSERT_NE(unicode, nullptr);
+    EXPECT_EQ(unicode->records[0].data, "YQ//");
+}
+
+// With fast_path_padding readable after the body, the body is parsed in place: Data views point
+// into the caller's buffer (no copy of the body). Without it, into the fast path's own copy.
+TEST(fast_path, a_padded_body_is_parsed_in_place) {
+    std::string body = R"({"StreamName":"s","Records":[{"PartitionKey":"a","Data":"YWJj"}]})";
+    body.reserve(body.size() + fast_path_padding);
+    const auto inside = [&](std::string_view v) {
+        return v.data() >= body.data() && v.data() + v.size() <= body.data() + body.size();
+    };
+    const auto* in_place = fast_put_records(body, body.capacity() - body.size());
+    ASSERT_NE(in_place, nullptr);
+    EXPECT_EQ(in_place->records[0].data, "YWJj");
+    EXPECT_TRUE(inside(in_place->records[0].data));
+    const auto* copied = fast_put_records(body, fast_path_padding - 1);
+    ASSERT_NE(copied, nullptr);
+    EXPECT_EQ(copied->records[0].data, "YWJj");
+    EXPECT_FALSE(inside(copied->records[0].data));
+}
+
 TEST(fast_path, get_records_matches_the_model) {
     const char* bodies[] = {
         R"({"ShardIterator":"abc"})",
