@@ -255,13 +255,20 @@ std::string help_text() {
         "Each option can also be set by the environment variable shown, or by its name as a key\n"
         "in the JSON file given by --config FILE (KINESD_CONFIG). Flags win over the environment,\n"
         "which wins over the file.\n\n";
-    out += fmt::format("  {:<28}{}\n", "--config FILE", "JSON configuration file (KINESD_CONFIG)");
+    // One column for the flags, wide enough for the longest (plus two spaces before the text).
+    std::size_t width = std::string_view("--config FILE").size();
+    for (const auto& o : option_table())
+        width = std::max(width, 3 + o.name.size() + o.value_name.size());
+    width += 2;
+    out += fmt::format("  {:<{}}{}\n", "--config FILE", width,
+                       "JSON configuration file (KINESD_CONFIG)");
     for (const auto& o : option_table()) {
-        out += fmt::format("  {:<28}{} (default {}; {})\n", "--" + o.name + " " + o.value_name, o.help,
-                           o.default_text.empty() ? "none" : o.default_text, o.env_name());
+        out +=
+            fmt::format("  {:<{}}{} (default {}; {})\n", "--" + o.name + " " + o.value_name, width,
+                        o.help, o.default_text.empty() ? "none" : o.default_text, o.env_name());
     }
-    out += fmt::format("  {:<28}{}\n", "--help", "show this help and exit");
-    out += fmt::format("  {:<28}{}\n", "--version", "show the version and exit");
+    out += fmt::format("  {:<{}}{}\n", "--help", width, "show this help and exit");
+    out += fmt::format("  {:<{}}{}\n", "--version", width, "show the version and exit");
     return out;
 }
 

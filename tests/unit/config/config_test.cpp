@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 using namespace kinesd;
 
@@ -96,6 +97,22 @@ TEST(config, help_lists_every_option_with_its_environment_variable) {
         EXPECT_NE(help.find(opt.env_name()), std::string::npos) << opt.name;
     }
     EXPECT_EQ(option_table().front().env_name(), "KINESD_HOST");
+}
+
+// Every flag, however long, is followed by at least two spaces before its description, and
+// the descriptions start in one column.
+TEST(config, help_aligns_every_description_after_its_flag) {
+    std::istringstream lines(help_text());
+    std::size_t column = 0;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("  --", 0) != 0) continue;
+        const auto gap = line.find("  ", 2);
+        ASSERT_NE(gap, std::string::npos) << line;
+        const auto text = line.find_first_not_of(' ', gap);
+        if (column == 0) column = text;
+        EXPECT_EQ(text, column) << line;
+    }
+    EXPECT_GT(column, 0u);
 }
 
 namespace {
