@@ -111,14 +111,34 @@ class Target:
         print(f"{self.name}.{scenario} {value:.6g} {unit}", flush=True)
 
 
-def run_scenarios(t, quick, fill_mib, durable):
+def run_scenarios(t, quick, fill_mib, durable, probe_dir=None):
     try:
-        scenarios(t, quick, fill_mib, durable)
+        scenarios(t, quick, fill_mib, durable, probe_dir)
     finally:
         t.stop()  # also when a scenario failed: never leave a server running
 
 
-def scenarios(t, quick, fill_mib, durable):
+def page_cache_probe(directory, seconds):
+    """MiB/s of one writer appending 500 KiB blocks (a PutRecords batch of 500 x 1 KiB) to one
+    new file in `directory`, without fsync, for `seconds`: what the page cache takes on this
+    machine at this moment, the ceiling of PutRecords on one shard (whose log is written the same
+    way). On the benchmark VM it moves with the hour (435 to 2,585 MiB/s seen on one day)."""
+    path = os.path.join(directory, "page-cache-probe")
+    block = os.urandom(500 * 1024)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    written = 0
+    try:
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            written += os.pwrite(fd, block, written)
+        elapsed = time.monotonic() - start
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return written / elapsed / (1 << 20)
+
+
+def scenarios(t, quick, fill_mib, durable, probe_dir):
     secs = "2" if quick else "5"
     t.emit("startup_empty", t.start(), "ms")
     vm, anon = rss_kib(t.proc.pid)
@@ -130,6 +150,8 @@ def scenarios(t, quick, fill_mib, durable):
     t.call("put-record", "--stream", "s16", "--connections", "1", "--seconds", secs, label="put_record.c1.s16")
     t.call("put-record", "--stream", "s1", "--connections", "1", "--seconds", secs, label="put_record.c1.s1")
     t.call("create-stream", "--stream", "drain", "--shards", "1")
+    if probe_dir:  # the page cache's speed right before PutRecords, to read its figure against
+        print(f"disk.page_cache_probe {page_cache_probe(probe_dir, float(secs)):.6g} MiB/s", flush=True)
     t.call("put-records", "--stream", "drain", "--connections", "4", "--seconds", secs, label="put_records.c4")
     # Twice: the first drain after start also pays for the first touch of the memory its
     # answers are built in (perf stat on the benchmark VM: 14,000 page faults and 440 ms of
@@ -218,7 +240,7 @@ def main():
             fsync_scenario(t, args.quick, data)
             fsync_probe(probe, args.quick, work)
             shutil.rmtree(data, ignore_errors=True)
-            run_scenarios(t, args.quick, args.fill_mib, durable=True)
+            run_scenarios(t, args.quick, args.fill_mib, durable=True, probe_dir=work)
             shutil.rmtree(data, ignore_errors=True)
         if args.kinesalite or args.kinesalite_dir:
             prefix = args.kinesalite_dir
