@@ -126,19 +126,26 @@ int main(int argc, char** argv) {
             threads.emplace_back(
                 [&f, &stop, &acknowledged, &all_mu, &all_work_cv, &all_written, shared] {
                     std::array<char, 1100> record{};
-                    while (!stop.load(std::memory_order_relaxed)) {
+                    for (;;) {
                         std::unique_lock lock(f.mu);
+                        // `stop` is read under the mutex the round thread decides to end under
+                        // (f.mu; all_mu in shared mode), in the same critical section that asks
+                        // for a round: a record asking after the round thread ended would wait
+                        // forever (it happened once in a full run: the probe hung until run.py's
+                        // timeout).
+                        if (!shared && stop.load()) return;
                         if (::pwrite(f.fd, record.data(), record.size(), f.end) < 0) return;
                         f.end += static_cast<std::int64_t>(record.size());
                         const std::uint64_t mine = ++f.written;
-                        ++f.waiting;
                         if (shared) {
                             std::lock_guard all(all_mu);
+                            if (stop.load()) return;
                             ++all_written;
                             all_work_cv.notify_one();
                         } else {
                             f.work_cv.notify_one();
                         }
+                        ++f.waiting;
                         f.synced_cv.wait(lock, [&] { return f.synced >= mine; });
                         --f.waiting;
                         acknowledged.fetch_add(1, std::memory_order_relaxed);
