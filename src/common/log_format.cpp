@@ -12,10 +12,49 @@ constexpr const char* text_pattern = "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ [%n] %v";
 
 void append(spdlog::memory_buf_t& dest, std::string_view s) { dest.append(s.data(), s.data() + s.size()); }
 
+// Length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms,
+// no surrogates, nothing above U+10FFFF), or 0 when it does not start with one.
+std::size_t utf8_sequence_length(std::string_view s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char lead = byte(0);
+    std::size_t n = 0;
+    unsigned char low = 0x80, high = 0xBF;  // the range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        n = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        n = 3;
+        if (lead == 0xE0) low = 0xA0;   // overlong
+        if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        n = 4;
+        if (lead == 0xF0) low = 0x90;   // overlong
+        if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (s.size() < n || byte(1) < low || byte(1) > high) return 0;
+    for (std::size_t i = 2; i < n; ++i)
+        if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+    return n;
+}
+
+// JSON string content for `s`. Bytes that are not well-formed UTF-8 (a client's request target,
+// say) become U+FFFD, so that every line stays valid JSON for a strict reader.
 void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            const std::size_t n = utf8_sequence_length(s.substr(i));
+            if (n == 0) {
+                append(dest, "\\ufffd");
+                ++i;
+            } else {
+                append(dest, s.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
         switch (c) {
             case '"': append(dest, "\\\""); break;
             case '\\': append(dest, "\\\\"); break;
@@ -27,9 +66,10 @@ void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
                     const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                     dest.append(esc, esc + sizeof esc);
                 } else {
-                    dest.push_back(ch);
+                    dest.push_back(static_cast<char>(c));
                 }
         }
+        ++i;
     }
 }
 

@@ -35,6 +35,22 @@ TEST(log_format, json_lines_are_json_objects_even_with_awkward_messages) {
     EXPECT_EQ(j["time"].get<std::string>().back(), 'Z');
 }
 
+// A JSON line must stay valid for a strict reader (nlohmann::json::parse rejects ill-formed
+// UTF-8) whatever bytes a message carries: well-formed UTF-8 is kept, every other byte becomes
+// U+FFFD.
+TEST(log_format, json_lines_replace_bytes_that_are_not_utf8) {
+    const std::string payload =
+        "kept \xc3\xa9 \xf0\x9f\x98\x80 lone \xff surrogate \xed\xa0\x80 overlong \xc0\xaf "
+        "cut \xe2\x82";
+    const std::string r = "\xef\xbf\xbd";  // U+FFFD in UTF-8
+    auto j = nlohmann::json::parse(format(log_format::json, "http", payload));
+    EXPECT_EQ(j["message"], "kept \xc3\xa9 \xf0\x9f\x98\x80 lone " + r + " surrogate " + r + r + r +
+                                " overlong " + r + r + " cut " + r + r);
+    auto fields = nlohmann::json::parse(
+        format(log_format::json, "request", "request_id=a path=/\xfe\x80x", spdlog::level::debug));
+    EXPECT_EQ(fields["path"], "/" + r + r + "x");
+}
+
 TEST(log_format, request_lines_carry_their_fields_as_members) {
     auto j = nlohmann::json::parse(format(
         log_format::json, "request",
