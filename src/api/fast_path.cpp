@@ -84,12 +84,10 @@ bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '
 bool read_blob(od::value v, std::string_view& out) {
     std::string_view token = v.raw_json_token();  // the opening quote to the next token
     while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
-    if (token.size() < 2 || token.front() != '"' || token.back() != '"') {
-        if (v.get_string().get(out)) return false;  // not a string: decline
-    } else {
-        out = token.substr(1, token.size() - 2);
-        if (out.find('\\') != std::string_view::npos && v.get_string().get(out)) return false;
-    }
+    if (token.size() < 2 || token.front() != '"' || token.back() != '"')
+        return false;  // not a string
+    out = token.substr(1, token.size() - 2);
+    if (out.find('\\') != std::string_view::npos && v.get_string().get(out)) return false;
     if (out.size() % 4 != 0) return false;
     std::size_t pad = out.empty() ? 0 : (out.back() == '=') + (out[out.size() - 2] == '=');
     return static_cast<std::int64_t>(out.size() / 4 * 3 - pad) <= r().max_data_bytes;

@@ -188,7 +188,7 @@ private:
                 if (len > self.core_->state.cfg.max_request_bytes) {
                     s->too_large = true;
                 } else {
-                    s->body.reserve(len + body_padding);
+                    s->body.reserve(len + api::fast_path_padding);
                 }
             }
         }

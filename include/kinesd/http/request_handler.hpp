@@ -68,11 +68,9 @@ void set_error(response& res, const api_error& e);
 response handle_request(server_state& state, const request_head& head, std::string_view body,
                         std::size_t readable_past_end = 0);
 
-// What a transport reserves after a request body of known length, so that the hot operations
-// parse it in place (api::fast_path_padding).
-inline constexpr std::size_t body_padding = api::fast_path_padding;
-
 // The body's buffer past its text (spare capacity): what handle_request may read after it.
+// Transports reserve api::fast_path_padding after a body of known length, so that the hot
+// operations parse it in place.
 inline std::size_t spare_capacity(const std::string& body) { return body.capacity() - body.size(); }
 
 // The response for an error raised by the transport itself (e.g. a body over the limit).
