@@ -121,8 +121,9 @@ def run_scenarios(t, quick, fill_mib, durable, probe_dir=None):
 def page_cache_probe(directory, seconds):
     """MiB/s of one writer appending 500 KiB blocks (a PutRecords batch of 500 x 1 KiB) to one
     new file in `directory`, without fsync, for `seconds`: what the page cache takes on this
-    machine at this moment, the ceiling of PutRecords on one shard (whose log is written the same
-    way). On the benchmark VM it moves with the hour (435 to 2,585 MiB/s seen on one day)."""
+    machine at this moment. PutRecords on one shard writes its log the same way, so its figure
+    moves with this one. On the benchmark VM it moves with the hour (a C probe of the same shape
+    gave 435 to 2,585 MiB/s on one day)."""
     path = os.path.join(directory, "page-cache-probe")
     block = os.urandom(500 * 1024)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
